@@ -1,0 +1,31 @@
+"""The API root: mounts each domain's router under /api/v1/."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from fairpath.api.auth import API_AUTH
+from fairpath.api.errors import install_error_handlers
+
+api = NinjaAPI(
+    title="Fairpath API",
+    version="1",
+    description="Collections, cases and back-office operations. Every call is scoped to the clients your token "
+    "or session is granted; errors have the body {\"error\": {\"code\", \"message\", \"rule\"?, \"field\"?}}.",
+    auth=API_AUTH,
+    urls_namespace="api",
+)
+install_error_handlers(api)
+
+
+def _mount() -> None:
+    from fairpath.accounts.api import router as accounts_router
+    from fairpath.clients.api import router as clients_router
+    from fairpath.governance.api import router as governance_router
+
+    api.add_router("/", governance_router, tags=["governance"])
+    api.add_router("/clients", clients_router, tags=["clients"])
+    api.add_router("/", accounts_router, tags=["accounts"])
+
+
+_mount()

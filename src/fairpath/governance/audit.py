@@ -1,0 +1,213 @@
+"""The tamper-evident audit trail.
+
+Every action writes its events here, inside its own transaction, so an event exists exactly when the
+change it describes was committed. Events form one hash chain per client (plus one for platform events):
+each event's SHA-256 covers its content and the previous link, and the chain head remembers the last
+link, so altering, deleting or truncating any row is found by :func:`verify_chain`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from fairpath.core.context import current_correlation_id
+from fairpath.governance.models import AuditChainHead, AuditEvent, User
+
+GENESIS_HASH = "0" * 64
+PLATFORM_CHAIN = "platform"
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """A process acting on its own (the daily cycle, an import, the retention job)."""
+
+    name: str
+
+    @property
+    def label(self) -> str:
+        return f"system:{self.name}"
+
+
+Actor = User | SystemActor
+
+
+def actor_label(actor: Actor) -> str:
+    return actor.label if isinstance(actor, SystemActor) else actor.username
+
+
+def chain_key_for(client_id: int | None) -> str:
+    return PLATFORM_CHAIN if client_id is None else f"client:{client_id}"
+
+
+def _canonical_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def event_hash(fields: dict[str, Any], prev_hash: str) -> str:
+    """SHA-256 over a canonical JSON form of the event's content and the previous link."""
+    content = dict(fields, occurred_at=_canonical_time(fields["occurred_at"]), prev_hash=prev_hash)
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+HASHED_FIELDS = (
+    "chain_key",
+    "chain_seq",
+    "occurred_at",
+    "actor_id",
+    "actor_label",
+    "client_id",
+    "object_type",
+    "object_id",
+    "action",
+    "before",
+    "after",
+    "reason",
+    "correlation_id",
+)
+
+
+def _jsonable(value: Any) -> Any:
+    """Before/after values as plain JSON (dates and decimals as text) so the hash is stable on both databases."""
+    return None if value is None else json.loads(json.dumps(value, default=str, sort_keys=True))
+
+
+def object_reference(obj: models.Model | None) -> tuple[str, str]:
+    if obj is None:
+        return "", ""
+    return obj._meta.label_lower, str(obj.pk)
+
+
+def record_event(
+    *,
+    actor: Actor,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    client_id: int | None = None,
+    before: Any = None,
+    after: Any = None,
+    reason: str = "",
+) -> AuditEvent:
+    """Append one event to its client's chain. Must run inside the action's transaction."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("record_event must run inside the action's transaction (transaction.atomic)")
+    if obj is not None:
+        object_type, object_id = object_reference(obj)
+        if client_id is None:
+            client_id = getattr(obj, "client_id", None)
+    key = chain_key_for(client_id)
+    head = _locked_head(key)
+    fields: dict[str, Any] = {
+        "chain_key": key,
+        "chain_seq": head.last_seq + 1,
+        "occurred_at": timezone.now(),
+        "actor_id": None if isinstance(actor, SystemActor) else actor.pk,
+        "actor_label": actor_label(actor),
+        "client_id": client_id,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "action": action,
+        "before": _jsonable(before),
+        "after": _jsonable(after),
+        "reason": reason,
+        "correlation_id": current_correlation_id(),
+    }
+    digest = event_hash(fields, head.last_hash)
+    event = AuditEvent.objects.create(prev_hash=head.last_hash, hash=digest, **fields)
+    AuditChainHead.objects.filter(pk=head.pk).update(last_seq=fields["chain_seq"], last_hash=digest)
+    return event
+
+
+def _locked_head(key: str) -> AuditChainHead:
+    """The chain head, locked until commit so two writers cannot fork the chain."""
+    head = AuditChainHead.objects.select_for_update().filter(chain_key=key).first()
+    if head is None:
+        # Created in a savepoint so a concurrent creator's win is picked up instead of failing the action.
+        try:
+            with transaction.atomic():
+                AuditChainHead.objects.create(chain_key=key)
+        except Exception:  # noqa: BLE001 - IntegrityError from a concurrent first event on this chain
+            pass
+        head = AuditChainHead.objects.select_for_update().get(chain_key=key)
+    return head
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    """The first place a chain does not hold, said in words a person can act on."""
+
+    chain_key: str
+    chain_seq: int
+    event_id: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"event id {self.event_id}" if self.event_id is not None else "a missing event"
+        return f"chain {self.chain_key}, link {self.chain_seq} ({where}): {self.problem}"
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    chains: int
+    events: int
+    first_break: ChainBreak | None
+
+    @property
+    def is_intact(self) -> bool:
+        return self.first_break is None
+
+
+def _events_of(key: str) -> Iterator[dict[str, Any]]:
+    columns = ("id", "prev_hash", "hash", *HASHED_FIELDS)
+    query = AuditEvent.objects.filter(chain_key=key).order_by("chain_seq").values(*columns)
+    yield from query.iterator(chunk_size=5000)
+
+
+def verify_chain(key: str) -> tuple[int, ChainBreak | None]:
+    """Walk one chain from its first link; return the number of events read and the first break, if any."""
+    expected_prev, expected_seq, count = GENESIS_HASH, 1, 0
+    for row in _events_of(key):
+        count += 1
+        if row["chain_seq"] != expected_seq:
+            return count, ChainBreak(key, expected_seq, None, "an event is missing (deleted) before this point")
+        if row["prev_hash"] != expected_prev:
+            return count, ChainBreak(key, row["chain_seq"], row["id"], "does not link to the previous event")
+        fields = {name: row[name] for name in HASHED_FIELDS}
+        if event_hash(fields, row["prev_hash"]) != row["hash"]:
+            return count, ChainBreak(key, row["chain_seq"], row["id"], "its content was altered after it was written")
+        expected_prev, expected_seq = row["hash"], expected_seq + 1
+    head = AuditChainHead.objects.filter(chain_key=key).first()
+    if head is not None and (head.last_seq != expected_seq - 1 or head.last_hash != expected_prev):
+        return count, ChainBreak(key, expected_seq, None, f"the chain ends early: its head records {head.last_seq} events")
+    return count, None
+
+
+def verify_all() -> VerifyResult:
+    """Verify every chain; stop at the first break."""
+    keys = sorted(
+        set(AuditChainHead.objects.values_list("chain_key", flat=True))
+        | set(AuditEvent.objects.values_list("chain_key", flat=True).distinct())
+    )
+    total = 0
+    for key in keys:
+        count, problem = verify_chain(key)
+        total += count
+        if problem is not None:
+            return VerifyResult(len(keys), total, problem)
+    return VerifyResult(len(keys), total, None)
+
+
+def history_of(obj: models.Model):  # noqa: ANN201 - an AuditEvent queryset
+    """Every event about one object, oldest first."""
+    object_type, object_id = object_reference(obj)
+    return AuditEvent.objects.filter(object_type=object_type, object_id=object_id).select_related("actor")

@@ -1,0 +1,48 @@
+"""The navigation: each entry names the permission that shows it, so each role sees only what it may use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str
+    url_name: str
+    permission: str | None  # None: every signed-in user
+    section: str = "Work"
+
+
+NAVIGATION: list[NavEntry] = [
+    NavEntry("Home", "home", None, "Work"),
+    NavEntry("Customers", "accounts:customer_list", "accounts.view_customer", "Work"),
+    NavEntry("Approvals", "governance:approval_list", "governance.view_approvals", "Work"),
+    NavEntry("Clients", "clients:client_list", "clients.view_client", "Portfolio"),
+    NavEntry("Audit trail", "governance:audit_list", "governance.view_audit", "Control"),
+    NavEntry("Users & tokens", "governance:user_list", "governance.manage_users", "Control"),
+]
+
+
+def entries_for(user: Any) -> list[dict[str, str]]:
+    """The entries this user may use, with their URLs (entries whose page is not installed are skipped)."""
+    visible = []
+    for entry in NAVIGATION:
+        if entry.permission and not user.has_perm(entry.permission):
+            continue
+        try:
+            url = reverse(entry.url_name)
+        except NoReverseMatch:
+            continue
+        visible.append({"label": entry.label, "url": url, "section": entry.section, "name": entry.url_name})
+    return visible
+
+
+def navigation_context(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"navigation": []}
+    return {"navigation": entries_for(user)}
