@@ -58,9 +58,9 @@ def format_money(minor: int, currency: str) -> str:
 
 def parse_money(text: str, currency: str) -> Money:
     """Parse a decimal amount typed by a person ("1,234.5") into exact minor units; refuse extra decimals."""
-    cleaned = text.strip().replace(",", "").lstrip(SYMBOLS.get(currency, ""))
+    cleaned = text.strip().replace(",", "")
     negative = cleaned.startswith("-")
-    cleaned = cleaned.lstrip("-")
+    cleaned = cleaned.removeprefix("-").removeprefix(SYMBOLS.get(currency, "")).strip()
     places = MINOR_UNITS.get(currency, 2)
     whole, _, fraction = cleaned.partition(".")
     if not whole.isdigit() and not (whole == "" and fraction.isdigit()):

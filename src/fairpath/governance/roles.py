@@ -138,4 +138,10 @@ def seed_roles() -> None:
 
 
 def seed_roles_after_migrate(**kwargs: Any) -> None:
+    # Permissions of apps migrated after this one do not exist yet: create them all first.
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0)
     seed_roles()
