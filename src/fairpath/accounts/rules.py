@@ -7,14 +7,14 @@ from a schedule, delinquency bucket banding, the status transition table and the
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
 from fairpath.core.errors import InvalidInput, Refusal
 
-# --------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # Vocabularies
 
 
@@ -116,12 +116,16 @@ class AgreementStatus(StrEnum):
 S = AgreementStatus
 _OPEN_SERVICING = {S.UP_TO_DATE, S.IN_ARREARS, S.ARRANGEMENT, S.FORBEARANCE, S.BREATHING_SPACE}
 STATUS_TRANSITIONS: dict[AgreementStatus, frozenset[AgreementStatus]] = {
-    S.UP_TO_DATE: frozenset({S.IN_ARREARS, S.BREATHING_SPACE, S.FORBEARANCE, S.END_OF_CONTRACT, S.SETTLED, S.CLOSED}),
+    S.UP_TO_DATE: frozenset(
+        {S.IN_ARREARS, S.BREATHING_SPACE, S.FORBEARANCE, S.END_OF_CONTRACT, S.SETTLED, S.CLOSED}
+    ),
     S.IN_ARREARS: frozenset(
         {S.UP_TO_DATE, S.ARRANGEMENT, S.FORBEARANCE, S.BREATHING_SPACE, S.DEFAULT, S.SETTLED, S.WRITTEN_OFF}
     ),
     S.ARRANGEMENT: frozenset({S.UP_TO_DATE, S.IN_ARREARS, S.BREATHING_SPACE, S.DEFAULT, S.SETTLED}),
-    S.FORBEARANCE: frozenset({S.UP_TO_DATE, S.IN_ARREARS, S.ARRANGEMENT, S.BREATHING_SPACE, S.DEFAULT, S.SETTLED}),
+    S.FORBEARANCE: frozenset(
+        {S.UP_TO_DATE, S.IN_ARREARS, S.ARRANGEMENT, S.BREATHING_SPACE, S.DEFAULT, S.SETTLED}
+    ),
     # BS-EFFECT: no enforcement during a breathing space, so it cannot move to default or recoveries directly.
     S.BREATHING_SPACE: frozenset({S.UP_TO_DATE, S.IN_ARREARS, S.ARRANGEMENT, S.FORBEARANCE, S.SETTLED}),
     S.DEFAULT: frozenset({S.RECOVERIES, S.ARRANGEMENT, S.BREATHING_SPACE, S.SETTLED, S.WRITTEN_OFF}),
@@ -163,7 +167,7 @@ def check_transition(current: str, target: str) -> AgreementStatus:
     return target_status
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # Payment waterfall
 
 
@@ -181,13 +185,13 @@ class WaterfallPolicy:
 
     def __post_init__(self) -> None:
         if sorted(self.components) != sorted((Component.FEE, Component.INTEREST, Component.PRINCIPAL)):
-            raise InvalidInput("A waterfall orders fee, interest and principal, each once", field="components")
+            raise InvalidInput(
+                "A waterfall orders fee, interest and principal, each once", field="components"
+            )
 
 
 DEFAULT_WATERFALL = WaterfallPolicy()
-PRODUCT_WATERFALLS: dict[Product, WaterfallPolicy] = {
-    product: DEFAULT_WATERFALL for product in Product
-}
+PRODUCT_WATERFALLS: dict[Product, WaterfallPolicy] = {product: DEFAULT_WATERFALL for product in Product}
 
 
 def waterfall_for(product: str, override: WaterfallPolicy | None = None) -> WaterfallPolicy:
@@ -196,7 +200,7 @@ def waterfall_for(product: str, override: WaterfallPolicy | None = None) -> Wate
 
 @dataclass(frozen=True)
 class DueItem:
-    """One thing a payment can pay: a component of an instalment, or a fee. ``key`` identifies it to the caller."""
+    """One thing a payment can pay: a component of an instalment, or a fee; ``key`` identifies it."""
 
     key: object
     due_on: date
@@ -255,7 +259,7 @@ def allocate_payment(
     return result
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # Arrears and buckets
 
 
@@ -332,7 +336,7 @@ def bucket_for(days_past_due: int, bands: BucketBands = DEFAULT_BUCKETS) -> str:
     return bands.bucket_for(days_past_due)
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # Jurisdiction of an address: bank-holiday calendar and time zone
 
 UK_REGIONS = {"ENG": "England", "WLS": "Wales", "SCT": "Scotland", "NIR": "Northern Ireland"}
@@ -341,7 +345,8 @@ US_STATE_TIME_ZONES = {
     "FL": "America/New_York", "GA": "America/New_York", "HI": "Pacific/Honolulu", "IL": "America/Chicago",
     "MA": "America/New_York", "MI": "America/Detroit", "NC": "America/New_York", "NJ": "America/New_York",
     "NY": "America/New_York", "OH": "America/New_York", "PA": "America/New_York", "TX": "America/Chicago",
-    "VA": "America/New_York", "WA": "America/Los_Angeles", "AK": "America/Anchorage", "NV": "America/Los_Angeles",
+    "VA": "America/New_York", "WA": "America/Los_Angeles", "AK": "America/Anchorage",
+    "NV": "America/Los_Angeles",
 }  # fmt: skip
 
 
@@ -371,7 +376,7 @@ def time_zone_for(country: str, region: str) -> str:
     return "Europe/London" if country == "GB" else US_STATE_TIME_ZONES[region]
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # Search keys
 
 
@@ -408,7 +413,3 @@ def check_terms(*, product: str, currency: str, rate_bp: int, instalment_minor: 
         raise InvalidInput("The instalment cannot be negative", field="instalment_minor")
     if frequency not in {f.value for f in Frequency}:
         raise InvalidInput(f"Unknown frequency {frequency!r}", field="frequency")
-
-
-def sum_minor(values: Sequence[int]) -> int:
-    return int(sum(values))

@@ -1,0 +1,39 @@
+"""Read-only admin screens: accounts change only through actions, never by editing rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+
+from fairpath.accounts import models
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(models.Customer)
+class CustomerAdmin(ReadOnlyAdmin):
+    list_display = ("reference", "first_name", "last_name", "client")
+    search_fields = ("reference", "last_name_key")
+    list_filter = ("client",)
+
+
+@admin.register(models.Agreement)
+class AgreementAdmin(ReadOnlyAdmin):
+    list_display = ("reference", "product", "status", "balance_minor", "currency", "client")
+    search_fields = ("reference",)
+    list_filter = ("client", "product", "status")
+
+
+@admin.register(models.WaterfallSetting)
+class WaterfallSettingAdmin(admin.ModelAdmin):
+    list_display = ("client", "product", "components", "due_order")
