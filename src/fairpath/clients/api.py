@@ -1,6 +1,5 @@
 """Client lenders over the API (scoped to the caller's clients)."""
 
-from __future__ import annotations
 
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema

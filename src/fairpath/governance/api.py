@@ -1,6 +1,5 @@
 """Who am I, approvals and the audit trail over the API."""
 
-from __future__ import annotations
 
 from datetime import datetime
 from typing import Any

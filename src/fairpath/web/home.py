@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.urls import NoReverseMatch, reverse
+
 from fairpath.governance import roles
 
 
@@ -57,6 +59,16 @@ ROLE_PANELS: dict[str, list[Panel]] = {
 }
 
 
-def home_panels(user: Any) -> list[Panel]:
+def home_panels(user: Any) -> list[dict[str, Any]]:
+    """The role's panels with their links; a link the user may not follow, or not yet installed, is dropped."""
     code = user.role.code if getattr(user, "role", None) else roles.ADMINISTRATOR
-    return ROLE_PANELS.get(code, [])
+    shown = []
+    for panel in ROLE_PANELS.get(code, []):
+        url = None
+        if panel.url_name and not panel.is_coming:
+            try:
+                url = reverse(panel.url_name)
+            except NoReverseMatch:
+                url = None
+        shown.append({"title": panel.title, "text": panel.text, "url": url, "is_coming": panel.is_coming})
+    return shown
