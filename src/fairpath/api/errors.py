@@ -62,4 +62,6 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if exc.status_code == 400 and "parse request body" in str(exc):
+            return respond(request, 400, error_body("malformed_json", "The request body is not valid JSON"))
         return respond(request, exc.status_code, error_body("http_error", str(exc)))

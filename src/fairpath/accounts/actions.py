@@ -1,0 +1,829 @@
+"""Every change to customers, agreements and the ledger: keyword-only, explicit actor, one transaction, audit.
+
+Balances are never read, decided and written back: postings append a ledger row and move
+``Agreement.balance_minor`` with ``F()`` in the same transaction, with the agreement row locked first.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
+from django.db import transaction
+from django.db.models import Count, F, Min, Sum
+from django.utils import timezone
+
+from fairpath.accounts import rules
+from fairpath.accounts.models import (
+    Address,
+    Agreement,
+    ArrearsState,
+    BucketHistory,
+    ContactPoint,
+    Customer,
+    FeeTerm,
+    LedgerEntry,
+    PaymentAllocation,
+    ScheduleInstalment,
+    StatusHistory,
+    WaterfallSetting,
+)
+from fairpath.clients.models import Client
+from fairpath.core.errors import InvalidInput, NotPermitted, Refusal
+from fairpath.governance.audit import Actor, SystemActor, actor_label, record_event
+from fairpath.governance.authority import approval_handler, check_authority
+from fairpath.governance.models import User
+
+BATCH_SIZE = 2000
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+# ----------------------------------------------------------------------------------------------------
+# Customers and agreements
+
+
+def create_customer(
+    *,
+    client: Client,
+    reference: str,
+    first_name: str,
+    last_name: str,
+    actor: Actor,
+    title: str = "",
+    date_of_birth: date | None = None,
+    addresses: Sequence[dict[str, Any]] = (),
+    contact_points: Sequence[dict[str, Any]] = (),
+) -> Customer:
+    """Create a customer with addresses and contact points; region codes are checked (calendar, time zone)."""
+    if not reference.strip():
+        raise InvalidInput("A customer needs a reference", field="reference")
+    if not last_name.strip():
+        raise InvalidInput("A customer needs a last name", field="last_name")
+    if date_of_birth is not None and date_of_birth >= _today():
+        raise InvalidInput("The date of birth must be in the past", field="date_of_birth")
+    for address in addresses:
+        rules.check_region(address.get("country", ""), address.get("region", ""))
+    with transaction.atomic():
+        if Customer.objects.filter(client=client, reference=reference).exists():
+            raise InvalidInput(f"Customer {reference} already exists", field="reference")
+        customer = Customer(
+            client=client,
+            reference=reference,
+            title=title,
+            first_name=first_name,
+            last_name=last_name,
+            date_of_birth=date_of_birth,
+        )
+        customer.save()
+        for address in addresses:
+            Address(client=client, customer=customer, **address).save()
+        for point in contact_points:
+            ContactPoint(client=client, customer=customer, **point).save()
+        record_event(
+            actor=actor,
+            action="accounts.customer_created",
+            obj=customer,
+            after={
+                "reference": reference,
+                "addresses": len(addresses),
+                "contact_points": len(contact_points),
+            },
+        )
+    return customer
+
+
+def due_dates(first_due_on: date, frequency: str, count: int) -> list[date]:
+    """Due dates counted from the first one (never chained), so a 31st stays the month's last day."""
+    if frequency == rules.Frequency.WEEKLY:
+        return [first_due_on + relativedelta(weeks=n) for n in range(count)]
+    return [first_due_on + relativedelta(months=n) for n in range(count)]
+
+
+def open_agreement(
+    *,
+    customer: Customer,
+    reference: str,
+    product: str,
+    currency: str,
+    rate_bp: int,
+    instalment_minor: int,
+    opened_on: date,
+    first_due_on: date,
+    actor: Actor,
+    frequency: str = rules.Frequency.MONTHLY.value,
+    term_instalments: int | None = None,
+    credit_limit_minor: int | None = None,
+    balloon_minor: int | None = None,
+    end_on: date | None = None,
+    drawdown_minor: int = 0,
+    fee_terms: Sequence[tuple[str, int, str]] = (),
+    schedule: Sequence[tuple[date, int, int]] | None = None,
+) -> Agreement:
+    """Open an agreement with its terms, fee schedule (UK-CHARGES) and repayment schedule.
+
+    ``schedule`` rows are (due date, interest part, principal part); without it a fixed-sum agreement gets
+    ``term_instalments`` equal instalments of principal. A ``drawdown_minor`` posts the amount lent.
+    """
+    rules.check_terms(
+        product=product,
+        currency=currency,
+        rate_bp=rate_bp,
+        instalment_minor=instalment_minor,
+        frequency=frequency,
+    )
+    if first_due_on < opened_on:
+        raise InvalidInput(
+            "The first payment cannot fall due before the agreement opens", field="first_due_on"
+        )
+    if product == rules.Product.PCP and (balloon_minor is None or end_on is None):
+        raise InvalidInput("A PCP agreement needs a balloon payment and an end date", field="balloon_minor")
+    if product == rules.Product.CREDIT_CARD and credit_limit_minor is None:
+        raise InvalidInput("A credit card needs a credit limit", field="credit_limit_minor")
+    for fee_type, amount, cost_basis in fee_terms:
+        if amount <= 0 or not cost_basis.strip():
+            raise InvalidInput(f"Fee {fee_type} needs a positive amount and a cost basis", field="fee_terms")
+    if schedule is None and term_instalments:
+        schedule = [
+            (day, 0, instalment_minor) for day in due_dates(first_due_on, frequency, term_instalments)
+        ]
+    with transaction.atomic():
+        if Agreement.objects.filter(client_id=customer.client_id, reference=reference).exists():
+            raise InvalidInput(f"Agreement {reference} already exists", field="reference")
+        agreement = Agreement(
+            client_id=customer.client_id,
+            customer=customer,
+            reference=reference,
+            product=product,
+            currency=currency,
+            rate_bp=rate_bp,
+            instalment_minor=instalment_minor,
+            frequency=frequency,
+            term_instalments=term_instalments,
+            credit_limit_minor=credit_limit_minor,
+            balloon_minor=balloon_minor,
+            opened_on=opened_on,
+            first_due_on=first_due_on,
+            end_on=end_on,
+        )
+        agreement.save()
+        FeeTerm.objects.bulk_create(
+            FeeTerm(
+                client_id=agreement.client_id,
+                agreement=agreement,
+                fee_type=fee_type,
+                amount_minor=amount,
+                cost_basis=cost_basis,
+            )
+            for fee_type, amount, cost_basis in fee_terms
+        )
+        add_instalments(agreement=agreement, rows=schedule or [])
+        StatusHistory(
+            client_id=agreement.client_id,
+            agreement=agreement,
+            from_status="",
+            to_status=agreement.status,
+            changed_on=opened_on,
+            actor_label=actor_label(actor),
+            reason="opened",
+        ).save()
+        record_event(
+            actor=actor,
+            action="accounts.agreement_opened",
+            obj=agreement,
+            after={
+                "reference": reference,
+                "product": product,
+                "currency": currency,
+                "instalment_minor": instalment_minor,
+            },
+        )
+        if drawdown_minor:
+            post_entry(
+                agreement=agreement,
+                kind="drawdown",
+                amount_minor=drawdown_minor,
+                currency=currency,
+                posted_on=opened_on,
+                actor=actor,
+            )
+    return agreement
+
+
+def add_instalments(*, agreement: Agreement, rows: Iterable[tuple[date, int, int]]) -> None:
+    """Append schedule rows (due date, interest, principal) after the last; in the caller's transaction."""
+    last = ScheduleInstalment.objects.filter(agreement=agreement).order_by("-sequence").first()
+    start = last.sequence if last else 0
+    instalments = []
+    for offset, (due_on, interest, principal) in enumerate(rows, start=1):
+        if interest < 0 or principal < 0:
+            raise InvalidInput("Instalment parts cannot be negative", field="schedule")
+        instalments.append(
+            ScheduleInstalment(
+                client_id=agreement.client_id,
+                agreement=agreement,
+                sequence=start + offset,
+                due_on=due_on,
+                interest_due_minor=interest,
+                principal_due_minor=principal,
+                amount_due_minor=interest + principal,
+            )
+        )
+    ScheduleInstalment.objects.bulk_create(instalments, batch_size=BATCH_SIZE)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Postings
+
+
+def _check_currency(agreement: Agreement, currency: str) -> None:
+    if currency != agreement.currency:
+        raise InvalidInput(
+            f"This agreement is in {agreement.currency}; a posting in {currency} is refused", field="currency"
+        )
+
+
+def _locked(agreement: Agreement) -> Agreement:
+    """The agreement row, locked until commit: every posting to it takes this lock first."""
+    return Agreement.objects.select_for_update().get(pk=agreement.pk)
+
+
+def _append(
+    agreement: Agreement, *, kind: str, amount: int, posted_on: date, actor: Actor, **extra: Any
+) -> LedgerEntry:
+    entry = LedgerEntry(
+        client_id=agreement.client_id,
+        agreement=agreement,
+        kind=kind,
+        amount_minor=amount,
+        currency=agreement.currency,
+        posted_on=posted_on,
+        actor_label=actor_label(actor),
+        **extra,
+    )
+    entry.save()
+    Agreement.objects.filter(pk=agreement.pk).update(balance_minor=F("balance_minor") + amount)
+    return entry
+
+
+def fee_outstanding(agreement: Agreement) -> dict[int, tuple[date, int]]:
+    """Each fee entry's unpaid, unwaived amount: fee id -> (posted on, outstanding)."""
+    fees = dict(
+        LedgerEntry.objects.filter(agreement=agreement, kind=rules.EntryKind.FEE).values_list(
+            "id", "amount_minor"
+        )
+    )
+    if not fees:
+        return {}
+    dates = dict(LedgerEntry.objects.filter(id__in=fees).values_list("id", "posted_on"))
+    paid = (
+        PaymentAllocation.objects.filter(fee_entry_id__in=fees)
+        .values("fee_entry_id")
+        .annotate(total=Sum("amount_minor"))
+    )
+    waived = (
+        LedgerEntry.objects.filter(reverses_id__in=fees, kind=rules.EntryKind.WAIVER)
+        .values("reverses_id")
+        .annotate(total=Sum("amount_minor"))
+    )
+    outstanding = dict(fees)
+    for row in paid:
+        outstanding[row["fee_entry_id"]] -= row["total"]
+    for row in waived:
+        outstanding[row["reverses_id"]] += row["total"]  # waivers are negative
+    return {fee_id: (dates[fee_id], amount) for fee_id, amount in outstanding.items()}
+
+
+def post_entry(
+    *,
+    agreement: Agreement,
+    kind: str,
+    amount_minor: int,
+    currency: str,
+    posted_on: date,
+    actor: Actor,
+    reason: str = "",
+    fee_type: str = "",
+    waives: LedgerEntry | None = None,
+    reference: str = "",
+) -> LedgerEntry:
+    """Post a non-payment entry (drawdown, purchase, interest, fee, adjustment, waiver, write-off, discount).
+
+    Fees only of a type in the agreement's terms and no more than its amount (UK-CHARGES); a waiver names
+    the fee it waives and cannot waive more than is outstanding. Payments go through ``post_payment``.
+    """
+    if kind in (rules.EntryKind.PAYMENT, rules.EntryKind.PAYMENT_REVERSAL):
+        raise InvalidInput(
+            "Payments are posted with post_payment and reversed with reverse_payment", field="kind"
+        )
+    signed = rules.signed_amount(kind, amount_minor)
+    _check_currency(agreement, currency)
+    with transaction.atomic():
+        locked = _locked(agreement)
+        if kind == rules.EntryKind.FEE:
+            term = FeeTerm.objects.filter(agreement=locked, fee_type=fee_type).first()
+            if term is None:
+                raise Refusal(
+                    f"The agreement's terms allow no {fee_type or 'unnamed'} fee",
+                    rule="UK-CHARGES",
+                    field="fee_type",
+                )
+            if amount_minor > term.amount_minor:
+                raise Refusal(
+                    f"The {fee_type} fee is at most {term.amount_minor}",
+                    rule="UK-CHARGES",
+                    field="amount_minor",
+                )
+        if kind == rules.EntryKind.WAIVER:
+            if waives is None or waives.agreement_id != locked.pk or waives.kind != rules.EntryKind.FEE:
+                raise InvalidInput("A waiver names a fee on this agreement", field="waives")
+            _, outstanding = fee_outstanding(locked).get(waives.pk, (posted_on, 0))
+            if amount_minor > outstanding:
+                raise InvalidInput(f"Only {outstanding} of that fee is outstanding", field="amount_minor")
+            fee_type = waives.fee_type
+        entry = _append(
+            locked,
+            kind=kind,
+            amount=signed,
+            posted_on=posted_on,
+            actor=actor,
+            fee_type=fee_type,
+            reverses=waives,
+            reference=reference,
+            description=reason,
+        )
+        record_event(
+            actor=actor,
+            action=f"accounts.{kind}_posted",
+            obj=locked,
+            before={"balance_minor": locked.balance_minor},
+            after={
+                "entry": entry.pk,
+                "kind": kind,
+                "amount_minor": signed,
+                "balance_minor": locked.balance_minor + signed,
+            },
+            reason=reason,
+        )
+    return entry
+
+
+def waterfall_policy(agreement: Agreement) -> rules.WaterfallPolicy:
+    setting = WaterfallSetting.objects.filter(
+        client_id=agreement.client_id, product=agreement.product
+    ).first()
+    return rules.waterfall_for(agreement.product, setting.policy() if setting else None)
+
+
+def _due_items(agreement: Agreement, *, on_or_before: date | None, after: date | None) -> list[rules.DueItem]:
+    instalments = ScheduleInstalment.objects.filter(
+        agreement=agreement, amount_paid_minor__lt=F("amount_due_minor")
+    )
+    if on_or_before is not None:
+        instalments = instalments.filter(due_on__lte=on_or_before)
+    if after is not None:
+        instalments = instalments.filter(due_on__gt=after)
+    items = []
+    for row in instalments.values(
+        "id",
+        "due_on",
+        "interest_due_minor",
+        "interest_paid_minor",
+        "principal_due_minor",
+        "principal_paid_minor",
+    ):
+        items.append(
+            rules.DueItem(
+                ("i", row["id"]),
+                row["due_on"],
+                rules.Component.INTEREST,
+                row["interest_due_minor"] - row["interest_paid_minor"],
+            )
+        )
+        items.append(
+            rules.DueItem(
+                ("i", row["id"]),
+                row["due_on"],
+                rules.Component.PRINCIPAL,
+                row["principal_due_minor"] - row["principal_paid_minor"],
+            )
+        )
+    if on_or_before is not None:
+        for fee_id, (posted_on, outstanding) in fee_outstanding(agreement).items():
+            if posted_on <= on_or_before:
+                items.append(rules.DueItem(("f", fee_id), posted_on, rules.Component.FEE, outstanding))
+    return items
+
+
+def _write_allocations(entry: LedgerEntry, allocations: Iterable[rules.Allocation], sign: int) -> None:
+    rows = []
+    for allocation in allocations:
+        kind, target = allocation.key if isinstance(allocation.key, tuple) else (None, None)
+        amount = sign * allocation.amount_minor
+        rows.append(
+            PaymentAllocation(
+                client_id=entry.client_id,
+                entry=entry,
+                component=allocation.component,
+                instalment_id=target if kind == "i" else None,
+                fee_entry_id=target if kind == "f" else None,
+                amount_minor=amount,
+            )
+        )
+        if kind == "i":
+            paid_field = (
+                "interest_paid_minor"
+                if allocation.component == rules.Component.INTEREST
+                else "principal_paid_minor"
+            )
+            ScheduleInstalment.objects.filter(pk=target).update(
+                **{paid_field: F(paid_field) + amount, "amount_paid_minor": F("amount_paid_minor") + amount}
+            )
+    PaymentAllocation.objects.bulk_create(rows)
+
+
+def post_payment(
+    *,
+    agreement: Agreement,
+    amount_minor: int,
+    currency: str,
+    received_on: date,
+    actor: Actor,
+    reference: str = "",
+) -> LedgerEntry:
+    """Post a payment and allocate it by the product's waterfall (LEDGER-WATERFALL).
+
+    What is already due is paid first, in the waterfall's order; anything left pays the next instalments in
+    advance (an early payer is not then in arrears); any remainder stays unallocated and reduces the balance.
+    UK-THIRDPARTY: a payment offered by or for the customer is never refused for who pays it.
+    """
+    if not isinstance(amount_minor, int) or amount_minor <= 0:
+        raise InvalidInput("A payment must be more than zero", field="amount_minor")
+    _check_currency(agreement, currency)
+    with transaction.atomic():
+        locked = _locked(agreement)
+        policy = waterfall_policy(locked)
+        entry = _append(
+            locked,
+            kind=rules.EntryKind.PAYMENT,
+            amount=-amount_minor,
+            posted_on=received_on,
+            actor=actor,
+            reference=reference,
+        )
+        due_now = rules.allocate_payment(
+            amount_minor, _due_items(locked, on_or_before=received_on, after=None), policy
+        )
+        allocations = list(due_now.allocations)
+        remainder = due_now.unallocated_minor
+        if remainder:
+            ahead = rules.allocate_payment(
+                remainder, _due_items(locked, on_or_before=None, after=received_on), policy
+            )
+            allocations += ahead.allocations
+            remainder = ahead.unallocated_minor
+        if remainder:
+            allocations.append(rules.Allocation(None, rules.Component.UNALLOCATED, remainder))
+        _write_allocations(entry, allocations, sign=1)
+        record_event(
+            actor=actor,
+            action="accounts.payment_posted",
+            obj=locked,
+            before={"balance_minor": locked.balance_minor},
+            after={
+                "entry": entry.pk,
+                "amount_minor": amount_minor,
+                "unallocated_minor": remainder,
+                "balance_minor": locked.balance_minor - amount_minor,
+            },
+        )
+    return entry
+
+
+def reverse_payment(
+    *, payment: LedgerEntry, actor: Actor, reason: str, reversed_on: date | None = None
+) -> LedgerEntry:
+    """Reverse a payment (returned direct debit, bounced cheque): undo its allocations and balance."""
+    if payment.kind != rules.EntryKind.PAYMENT:
+        raise InvalidInput("Only a payment can be reversed", field="payment")
+    if not reason.strip():
+        raise InvalidInput("Say why the payment is reversed", field="reason")
+    with transaction.atomic():
+        locked = _locked(payment.agreement)
+        if LedgerEntry.objects.filter(reverses=payment, kind=rules.EntryKind.PAYMENT_REVERSAL).exists():
+            raise Refusal("This payment is already reversed", rule="LEDGER-REVERSAL", field="payment")
+        reversal = _append(
+            locked,
+            kind=rules.EntryKind.PAYMENT_REVERSAL,
+            amount=-payment.amount_minor,
+            posted_on=reversed_on or _today(),
+            actor=actor,
+            reverses=payment,
+            description=reason,
+        )
+        originals = []
+        for row in PaymentAllocation.objects.filter(entry=payment).values(
+            "component", "instalment_id", "fee_entry_id", "amount_minor"
+        ):
+            key = (
+                ("i", row["instalment_id"])
+                if row["instalment_id"]
+                else ("f", row["fee_entry_id"])
+                if row["fee_entry_id"]
+                else None
+            )
+            originals.append(rules.Allocation(key, rules.Component(row["component"]), row["amount_minor"]))
+        _write_allocations(reversal, originals, sign=-1)
+        record_event(
+            actor=actor,
+            action="accounts.payment_reversed",
+            obj=locked,
+            before={"balance_minor": locked.balance_minor},
+            after={
+                "entry": reversal.pk,
+                "reverses": payment.pk,
+                "balance_minor": locked.balance_minor - payment.amount_minor,
+            },
+            reason=reason,
+        )
+    return reversal
+
+
+# ----------------------------------------------------------------------------------------------------
+# Manual adjustments within authority limits
+
+ADJUSTMENT_LIMIT_KINDS = {
+    rules.EntryKind.WAIVER: "fee_waiver",
+    rules.EntryKind.WRITE_OFF: "write_off",
+    rules.EntryKind.ADJUSTMENT: "compensation",
+    rules.EntryKind.SETTLEMENT_DISCOUNT: "compensation",
+}
+
+
+def post_manual_adjustment(
+    *,
+    agreement: Agreement,
+    kind: str,
+    amount_minor: int,
+    currency: str,
+    posted_on: date,
+    reason: str,
+    actor: User,
+    waives: LedgerEntry | None = None,
+) -> LedgerEntry:
+    """AUTHORITY-LIMIT: a person's adjustment, waiver, write-off or discount, refused over their limit.
+
+    Credits (amounts that reduce what is owed) count against the role's limit; debit adjustments do not.
+    """
+    if kind not in ADJUSTMENT_LIMIT_KINDS:
+        raise InvalidInput(f"{kind} is not a manual adjustment", field="kind")
+    if not reason.strip():
+        raise InvalidInput("Say why the adjustment is made", field="reason")
+    signed = rules.signed_amount(kind, amount_minor)
+    if signed < 0:
+        decision = check_authority(
+            user=actor, kind=ADJUSTMENT_LIMIT_KINDS[rules.EntryKind(kind)], value=-signed, currency=currency
+        )
+        if not decision.is_within:
+            raise NotPermitted(
+                f"{-signed} is over your authority of {decision.limit} for this",
+                rule="AUTHORITY-LIMIT",
+                field="amount_minor",
+            )
+    return post_entry(
+        agreement=agreement,
+        kind=kind,
+        amount_minor=amount_minor,
+        currency=currency,
+        posted_on=posted_on,
+        actor=actor,
+        reason=reason,
+        waives=waives,
+    )
+
+
+@approval_handler("accounts.post_manual_adjustment")
+def _approved_adjustment(payload: dict[str, Any], *, actor: Any, approval: Any) -> LedgerEntry:
+    agreement = Agreement.objects.get(pk=payload["agreement_id"])
+    waives = LedgerEntry.objects.get(pk=payload["waives_id"]) if payload.get("waives_id") else None
+    return post_entry(
+        agreement=agreement,
+        kind=payload["kind"],
+        amount_minor=payload["amount_minor"],
+        currency=payload["currency"],
+        posted_on=date.fromisoformat(payload["posted_on"]),
+        actor=actor,
+        reason=payload.get("reason", ""),
+        waives=waives,
+    )
+
+
+# ----------------------------------------------------------------------------------------------------
+# Status
+
+
+def change_status(
+    *, agreement: Agreement, to_status: str, actor: Actor, reason: str = "", on: date | None = None
+) -> Agreement:
+    """STATUS-TRANSITION: move the status through the transition table, with history and audit rows."""
+    with transaction.atomic():
+        locked = _locked(agreement)
+        target = rules.check_transition(locked.status, to_status)
+        previous = locked.status
+        Agreement.objects.filter(pk=locked.pk).update(status=target.value)
+        StatusHistory(
+            client_id=locked.client_id,
+            agreement=locked,
+            from_status=previous,
+            to_status=target.value,
+            changed_on=on or _today(),
+            actor_label=actor_label(actor),
+            reason=reason,
+        ).save()
+        record_event(
+            actor=actor,
+            action="accounts.status_changed",
+            obj=locked,
+            before={"status": previous},
+            after={"status": target.value},
+            reason=reason,
+        )
+    agreement.status = target.value
+    return agreement
+
+
+# ----------------------------------------------------------------------------------------------------
+# Arrears recompute (set-based)
+
+
+@dataclass(frozen=True)
+class RecomputeSummary:
+    agreements: int
+    states_written: int
+    bucket_changes: int
+    status_changes: int
+
+
+def recompute_arrears(
+    *,
+    client_ids: Iterable[int],
+    as_of: date,
+    actor: Actor | None = None,
+    bands: rules.BucketBands = rules.DEFAULT_BUCKETS,
+) -> RecomputeSummary:
+    """ARREARS-DPD / ARREARS-BUCKET: recompute every agreement's arrears state of these clients, in bulk.
+
+    One aggregate query over the schedule, one read of the current states, and batched writes of only the
+    rows that changed; a bucket history row is written only when the bucket changes, so running it twice
+    for the same day changes nothing. Up to date / in arrears statuses follow the arrears (the other
+    statuses are decisions people take). A shard of clients can be retried safely.
+    """
+    actor = actor or SystemActor("arrears-recompute")
+    ids = sorted(set(client_ids))
+    label = actor_label(actor)
+    with transaction.atomic():
+        agreements = {
+            row[0]: row[1:]
+            for row in Agreement.objects.filter(client_id__in=ids).values_list("id", "client_id", "status")
+        }
+        owed = (
+            ScheduleInstalment.objects.filter(
+                client_id__in=ids, due_on__lt=as_of, amount_paid_minor__lt=F("amount_due_minor")
+            )
+            .values("agreement_id")
+            .annotate(
+                arrears=Sum(F("amount_due_minor") - F("amount_paid_minor")),
+                missed=Count("id"),
+                oldest=Min("due_on"),
+            )
+            .order_by()
+        )
+        computed: dict[int, tuple[int, int, int, date | None]] = {}
+        for row in owed:
+            computed[row["agreement_id"]] = (
+                row["arrears"],
+                row["missed"],
+                (as_of - row["oldest"]).days,
+                row["oldest"],
+            )
+        current = {
+            row[0]: row[1:]
+            for row in ArrearsState.objects.filter(client_id__in=ids).values_list(
+                "agreement_id",
+                "arrears_minor",
+                "missed_payments",
+                "days_past_due",
+                "oldest_unpaid_due_on",
+                "bucket",
+            )
+        }
+        new_states: list[ArrearsState] = []
+        history: list[BucketHistory] = []
+        to_arrears: list[int] = []
+        to_up_to_date: list[int] = []
+        per_client_changes: dict[int, int] = defaultdict(int)
+        for agreement_id, (client_id, status) in agreements.items():
+            arrears, missed, days, oldest = computed.get(agreement_id, (0, 0, 0, None))
+            bucket = bands.bucket_for(days)
+            old = current.get(agreement_id)
+            if old is not None and old == (arrears, missed, days, oldest, bucket):
+                continue
+            per_client_changes[client_id] += 1
+            new_states.append(
+                ArrearsState(
+                    client_id=client_id,
+                    agreement_id=agreement_id,
+                    as_of=as_of,
+                    arrears_minor=arrears,
+                    missed_payments=missed,
+                    days_past_due=days,
+                    oldest_unpaid_due_on=oldest,
+                    bucket=bucket,
+                )
+            )
+            old_bucket = old[4] if old is not None else ""
+            if bucket != old_bucket:
+                history.append(
+                    BucketHistory(
+                        client_id=client_id,
+                        agreement_id=agreement_id,
+                        as_of=as_of,
+                        from_bucket=old_bucket,
+                        to_bucket=bucket,
+                        days_past_due=days,
+                        arrears_minor=arrears,
+                    )
+                )
+            if status == rules.AgreementStatus.UP_TO_DATE and missed:
+                to_arrears.append(agreement_id)
+            elif status == rules.AgreementStatus.IN_ARREARS and not missed:
+                to_up_to_date.append(agreement_id)
+        changed_ids = [state.agreement_id for state in new_states]
+        for start in range(0, len(changed_ids), BATCH_SIZE):
+            ArrearsState.objects.filter(agreement_id__in=changed_ids[start : start + BATCH_SIZE]).delete()
+        ArrearsState.objects.bulk_create(new_states, batch_size=BATCH_SIZE)
+        ArrearsState.objects.filter(client_id__in=ids).exclude(as_of=as_of).update(as_of=as_of)
+        BucketHistory.objects.bulk_create(history, batch_size=BATCH_SIZE)
+        status_rows = _move_statuses(
+            to_arrears,
+            rules.AgreementStatus.UP_TO_DATE,
+            rules.AgreementStatus.IN_ARREARS,
+            agreements,
+            as_of,
+            label,
+        )
+        status_rows += _move_statuses(
+            to_up_to_date,
+            rules.AgreementStatus.IN_ARREARS,
+            rules.AgreementStatus.UP_TO_DATE,
+            agreements,
+            as_of,
+            label,
+        )
+        for client_id, changes in sorted(per_client_changes.items()):
+            record_event(
+                actor=actor,
+                action="accounts.arrears_recomputed",
+                object_type="accounts.arrearsstate",
+                object_id=f"client:{client_id}",
+                client_id=client_id,
+                after={"as_of": as_of.isoformat(), "states_written": changes},
+            )
+    return RecomputeSummary(len(agreements), len(new_states), len(history), status_rows)
+
+
+def _move_statuses(
+    agreement_ids: list[int],
+    from_status: rules.AgreementStatus,
+    to_status: rules.AgreementStatus,
+    agreements: dict[int, tuple[int, str]],
+    as_of: date,
+    label: str,
+) -> int:
+    rules.check_transition(from_status, to_status)
+    for start in range(0, len(agreement_ids), BATCH_SIZE):
+        Agreement.objects.filter(id__in=agreement_ids[start : start + BATCH_SIZE], status=from_status).update(
+            status=to_status
+        )
+    StatusHistory.objects.bulk_create(
+        (
+            StatusHistory(
+                client_id=agreements[agreement_id][0],
+                agreement_id=agreement_id,
+                from_status=from_status,
+                to_status=to_status,
+                changed_on=as_of,
+                actor_label=label,
+                reason="arrears recompute",
+            )
+            for agreement_id in agreement_ids
+        ),
+        batch_size=BATCH_SIZE,
+    )
+    return len(agreement_ids)
