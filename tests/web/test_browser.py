@@ -51,7 +51,7 @@ def test_history_loads_with_htmx_on_a_client_page(page, live_server, client_a):
     page.goto(f"{live_server.url}/clients/lender-a/edit/")
     page.fill("#id_name", "Lender A Group")
     page.fill("#id_reason", "group rename")
-    page.click("button[type=submit]")
+    page.click("button:has-text('Save')")
     page.wait_for_url("**/clients/lender-a/")
     page.wait_for_selector("[data-testid=history] li")
     assert "group rename" in page.locator("[data-testid=history]").inner_text()
