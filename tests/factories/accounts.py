@@ -68,3 +68,10 @@ def make_agreement(customer: Customer, **overrides: Any) -> Agreement:
     }
     terms.update(overrides)
     return actions.open_agreement(customer=customer, actor=SETUP, **terms)
+
+
+def permission_matrix_samples(client: Client) -> dict[str, Any]:
+    """Objects of ``client`` for tests/test_permission_matrix.py, one per URL argument of the accounts pages."""
+    customer = make_customer(client)
+    agreement = make_agreement(customer)
+    return {"customer_id": lambda: customer.pk, "agreement_id": lambda: agreement.pk}

@@ -586,6 +586,7 @@ def post_manual_adjustment(
     if not reason.strip():
         raise InvalidInput("Say why the adjustment is made", field="reason")
     signed = rules.signed_amount(kind, amount_minor)
+    _check_currency(agreement, currency)
     if signed < 0:
         decision = check_authority(
             user=actor, kind=ADJUSTMENT_LIMIT_KINDS[rules.EntryKind(kind)], value=-signed, currency=currency

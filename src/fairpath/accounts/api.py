@@ -1,12 +1,10 @@
 """Customers and agreements over the API, scoped to the caller's clients (others' records are simply not found)."""
 
-from __future__ import annotations
-
 from datetime import date
 from typing import Any, Literal
 
 from django.http import Http404, HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from fairpath.accounts import actions, selectors
@@ -150,7 +148,9 @@ class AdjustmentIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["adjustment", "waiver", "write_off", "settlement_discount"]
-    amount_minor: int = Field(description="Minor units; positive except for an adjustment, whose sign says which way")
+    amount_minor: int = Field(
+        description="Minor units; positive except for an adjustment, whose sign says which way"
+    )
     currency: str
     posted_on: date
     reason: str
@@ -191,10 +191,16 @@ def _visible_agreement(request: HttpRequest, agreement_id: int) -> Agreement:
 def search_customers(request: HttpRequest, q: str = "", page: int = 1) -> dict[str, Any]:
     """Search by name, agreement number, customer reference, phone, e-mail or postcode."""
     found = selectors.page_of(selectors.search_customers(request.user, q[:100]), page, selectors.PAGE_SIZE)
-    return {"items": [_customer_summary(c) for c in found.items], "page": found.number, "has_next": found.has_next}
+    return {
+        "items": [_customer_summary(c) for c in found.items],
+        "page": found.number,
+        "has_next": found.has_next,
+    }
 
 
-@operation(router.get, "/customers/{customer_id}", permission="accounts.view_customer", response=CustomerDetail)
+@operation(
+    router.get, "/customers/{customer_id}", permission="accounts.view_customer", response=CustomerDetail
+)
 def get_customer(request: HttpRequest, customer_id: int) -> dict[str, Any]:
     customer = selectors.customer_page(request.user, customer_id)
     if customer is None:
@@ -213,10 +219,14 @@ def get_customer(request: HttpRequest, customer_id: int) -> dict[str, Any]:
     }
 
 
-@operation(router.get, "/agreements/{agreement_id}", permission="accounts.view_agreement", response=AgreementDetail)
+@operation(
+    router.get, "/agreements/{agreement_id}", permission="accounts.view_agreement", response=AgreementDetail
+)
 def get_agreement(request: HttpRequest, agreement_id: int) -> dict[str, Any]:
     agreement = _visible_agreement(request, agreement_id)
-    fields = {name: getattr(agreement, name) for name in AgreementDetail.model_fields if hasattr(agreement, name)}
+    fields = {
+        name: getattr(agreement, name) for name in AgreementDetail.model_fields if hasattr(agreement, name)
+    }
     return {
         **fields,
         "arrears": selectors.arrears_of(agreement),
@@ -225,7 +235,9 @@ def get_agreement(request: HttpRequest, agreement_id: int) -> dict[str, Any]:
     }
 
 
-@operation(router.get, "/agreements/{agreement_id}/ledger", permission="accounts.view_ledger", response=LedgerPage)
+@operation(
+    router.get, "/agreements/{agreement_id}/ledger", permission="accounts.view_ledger", response=LedgerPage
+)
 def get_ledger(request: HttpRequest, agreement_id: int, page: int = 1) -> dict[str, Any]:
     """Ledger entries, newest first, 50 a page."""
     agreement = _visible_agreement(request, agreement_id)
@@ -239,7 +251,7 @@ def get_ledger(request: HttpRequest, agreement_id: int, page: int = 1) -> dict[s
     permission="accounts.post_adjustment",
     response={201: LedgerEntryOut},
 )
-def post_adjustment(request: HttpRequest, agreement_id: int, payload: AdjustmentIn) -> tuple[int, LedgerEntry]:
+def post_adjustment(request: HttpRequest, agreement_id: int, payload: AdjustmentIn) -> Status:
     """A manual adjustment, waiver, write-off or discount, refused over the caller's authority (AUTHORITY-LIMIT)."""
     agreement = _visible_agreement(request, agreement_id)
     waives = None
@@ -257,4 +269,4 @@ def post_adjustment(request: HttpRequest, agreement_id: int, payload: Adjustment
         actor=request.user,  # type: ignore[arg-type]
         waives=waives,
     )
-    return 201, entry
+    return Status(201, entry)

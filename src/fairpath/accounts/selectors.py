@@ -124,7 +124,9 @@ def customer_page(user: Any, customer_id: int) -> Customer | None:
             "contact_preferences",
             "vulnerability_cues",
             "third_parties",
-            Prefetch("agreements", queryset=Agreement.objects.select_related("arrears").order_by("reference")),
+            Prefetch(
+                "agreements", queryset=Agreement.objects.select_related("arrears").order_by("reference")
+            ),
         )
         .first()
     )
@@ -159,4 +161,6 @@ def arrears_of(agreement: Agreement) -> ArrearsState | None:
 def vulnerable_customer_ids(customer_ids: list[int]) -> set[int]:
     from fairpath.accounts.models import VulnerabilityCue
 
-    return set(VulnerabilityCue.objects.filter(customer_id__in=customer_ids).values_list("customer_id", flat=True))
+    return set(
+        VulnerabilityCue.objects.filter(customer_id__in=customer_ids).values_list("customer_id", flat=True)
+    )

@@ -19,9 +19,13 @@ def _page_number(request: HttpRequest, name: str = "page") -> int:
 @requires("accounts.view_customer")
 def customer_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
-    page = selectors.page_of(selectors.search_customers(request.user, query), _page_number(request), selectors.PAGE_SIZE)
+    page = selectors.page_of(
+        selectors.search_customers(request.user, query), _page_number(request), selectors.PAGE_SIZE
+    )
     vulnerable = selectors.vulnerable_customer_ids([customer.pk for customer in page.items])
-    return render(request, "accounts/customer_list.html", {"page": page, "query": query, "vulnerable": vulnerable})
+    return render(
+        request, "accounts/customer_list.html", {"page": page, "query": query, "vulnerable": vulnerable}
+    )
 
 
 @requires("accounts.view_customer")
@@ -39,7 +43,9 @@ def agreement_detail(request: HttpRequest, agreement_id: int) -> HttpResponse:
         raise Http404
     can_see_ledger = request.user.has_perm("accounts.view_ledger")
     ledger = (
-        selectors.page_of(selectors.ledger_of(agreement), _page_number(request, "ledger_page"), selectors.LEDGER_PAGE_SIZE)
+        selectors.page_of(
+            selectors.ledger_of(agreement), _page_number(request, "ledger_page"), selectors.LEDGER_PAGE_SIZE
+        )
         if can_see_ledger
         else None
     )
