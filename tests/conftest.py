@@ -57,7 +57,9 @@ class Api:
             kwargs.update(data=data, content_type="application/json")
         response = getattr(self.http, method.lower())(f"/api/v1{path}", **kwargs)
         content = response.content.decode() if response.content else ""
-        return response.status_code, (json.loads(content) if content.strip().startswith(("{", "[")) else content)
+        return response.status_code, (
+            json.loads(content) if content.strip().startswith(("{", "[")) else content
+        )
 
     def get(self, path: str) -> tuple[int, Any]:
         return self.call("GET", path)

@@ -34,7 +34,11 @@ def _walk(patterns, prefix: str = "", namespace: str = "") -> Iterator[tuple[str
         if isinstance(entry, URLResolver):
             if entry.namespace in ("admin", "api") or str(entry.pattern).startswith("api/"):
                 continue
-            child_namespace = f"{namespace}:{entry.namespace}" if entry.namespace and namespace else (entry.namespace or namespace)
+            child_namespace = (
+                f"{namespace}:{entry.namespace}"
+                if entry.namespace and namespace
+                else (entry.namespace or namespace)
+            )
             yield from _walk(entry.url_patterns, prefix + str(entry.pattern), child_namespace)
         elif isinstance(entry, URLPattern):
             yield prefix + str(entry.pattern), entry, namespace
@@ -46,8 +50,11 @@ def _permission_of(callback: Callable[..., Any]) -> str | None:
 
 
 def _web_routes():
-    return [(route, pattern, namespace) for route, pattern, namespace in _walk(get_resolver().url_patterns)
-            if pattern.name not in PUBLIC_URL_NAMES and "static" not in route]
+    return [
+        (route, pattern, namespace)
+        for route, pattern, namespace in _walk(get_resolver().url_patterns)
+        if pattern.name not in PUBLIC_URL_NAMES and "static" not in route
+    ]
 
 
 class World:
@@ -57,8 +64,14 @@ class World:
         self.client_a, self.client_b = client_a, client_b
         requester = make_user("agent", client_a)
         self.approval = act_within_authority(
-            actor=requester, client=client_a, action="test.matrix", kind="fee_waiver", value=999_999,
-            currency="GBP", payload={}, summary="matrix",
+            actor=requester,
+            client=client_a,
+            action="test.matrix",
+            kind="fee_waiver",
+            value=999_999,
+            currency="GBP",
+            payload={},
+            summary="matrix",
         ).approval
         self.person = requester
         self.samples: dict[str, Callable[[], Any]] = {
@@ -74,7 +87,9 @@ class World:
         path = "/" + route
         for name in names:
             if name not in self.samples:
-                pytest.fail(f"add a sample value for URL argument {name!r} to tests/test_permission_matrix.py")
+                pytest.fail(
+                    f"add a sample value for URL argument {name!r} to tests/test_permission_matrix.py"
+                )
             value = str(self.samples[name]())
             for converter in ("int", "str", "slug", "uuid", "path", ""):
                 token = f"<{converter}:{name}>" if converter else f"<{name}>"
@@ -108,8 +123,12 @@ def test_every_page_declares_a_permission():
 
 def test_every_api_operation_declares_a_permission():
     schema = api.get_openapi_schema()
-    missing = [f"{method.upper()} {path}" for path, methods in schema["paths"].items()
-               for method, operation in methods.items() if PERMISSION_KEY not in operation]
+    missing = [
+        f"{method.upper()} {path}"
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+        if PERMISSION_KEY not in operation
+    ]
     assert missing == [], f"API operations without a permission: {missing}"
 
 
@@ -156,7 +175,27 @@ def test_a_user_of_another_client_sees_nothing_of_client_a(role, world, web_as):
         assert response.status_code in (403, 404), f"{role} of client B got {response.status_code} at {path}"
 
 
-SAMPLE_BY_TYPE = {"boolean": False, "string": "matrix", "integer": 1, "number": 1, "array": [], "object": {}}
+def _sample_value(schema: dict[str, Any], spec: dict[str, Any]) -> Any:
+    """A value that satisfies ``spec`` (enums, $refs, anyOf, minimum, date formats), for valid sample bodies."""
+    if "$ref" in spec:
+        return _sample_value(schema, schema["components"]["schemas"][spec["$ref"].rsplit("/", 1)[-1]])
+    if "anyOf" in spec:
+        options = [option for option in spec["anyOf"] if option.get("type") != "null"]
+        return _sample_value(schema, options[0]) if options else None
+    if "enum" in spec:
+        return spec["enum"][0]
+    kind = spec.get("type", "string")
+    if kind == "object":
+        return {name: _sample_value(schema, spec["properties"][name]) for name in spec.get("required", [])}
+    if kind in ("integer", "number"):
+        return max(1, spec.get("minimum", 1), spec.get("exclusiveMinimum", 0) + 1)
+    if kind == "boolean":
+        return False
+    if kind == "array":
+        return []
+    return {"date": "2024-01-31", "date-time": "2024-01-31T12:00:00Z", "email": "matrix@example.com"}.get(
+        spec.get("format", ""), "matrix"
+    )
 
 
 def _sample_body(schema: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any] | None:
@@ -164,18 +203,18 @@ def _sample_body(schema: dict[str, Any], operation: dict[str, Any]) -> dict[str,
     content = operation.get("requestBody", {}).get("content", {}).get("application/json")
     if content is None:
         return None
-    reference = content["schema"].get("$ref", "")
-    body_schema = schema["components"]["schemas"][reference.rsplit("/", 1)[-1]] if reference else content["schema"]
-    properties = body_schema.get("properties", {})
-    return {name: SAMPLE_BY_TYPE.get(properties[name].get("type", "string"), "matrix")
-            for name in body_schema.get("required", [])}
+    return _sample_value(schema, content["schema"])
 
 
 def _api_operations():
     schema = api.get_openapi_schema()
     for path, methods in schema["paths"].items():
         for method, operation in methods.items():
-            names = [parameter["name"] for parameter in operation.get("parameters", []) if parameter["in"] == "path"]
+            names = [
+                parameter["name"]
+                for parameter in operation.get("parameters", [])
+                if parameter["in"] == "path"
+            ]
             yield method, path, names, operation[PERMISSION_KEY], _sample_body(schema, operation)
 
 
@@ -197,7 +236,9 @@ def test_each_role_gets_exactly_the_api_operations_its_permissions_allow(role, w
         response = _call(client, method, path, secret, body)
         allowed = permission == SIGNED_IN or user.has_perm(permission)
         if allowed:
-            assert response.status_code not in (401, 403, 500), f"{role}: {method} {path} -> {response.status_code}"
+            assert response.status_code not in (401, 403, 500), (
+                f"{role}: {method} {path} -> {response.status_code}"
+            )
         else:
             assert response.status_code == 403, f"{role} reached {method} {path} without {permission}"
             assert response.json()["error"]["code"] == "forbidden"
@@ -207,7 +248,9 @@ def test_the_api_refuses_callers_without_credentials(world, client):
     for method, route, names, _, body in _api_operations():
         path = "/api/v1" + world.fill(route.removeprefix("/api/v1").lstrip("/"), names)
         response = _call(client, method, path, None, body)
-        assert response.status_code == 401, f"{method} {path} answered {response.status_code} without credentials"
+        assert response.status_code == 401, (
+            f"{method} {path} answered {response.status_code} without credentials"
+        )
 
 
 def test_an_api_user_of_another_client_gets_not_found(world, client):

@@ -9,9 +9,15 @@ from fairpath.core.database import DatabaseUrlError, database_settings, default_
 
 BASE_DIR = Path(__file__).resolve().parent
 
-SECRET_KEY = os.environ.get("FAIRPATH_SECRET_KEY", "fairpath-demo-only-secret-change-me-in-production-0123456789")
+SECRET_KEY = os.environ.get(
+    "FAIRPATH_SECRET_KEY", "fairpath-demo-only-secret-change-me-in-production-0123456789"
+)
 DEBUG = os.environ.get("FAIRPATH_DEBUG", "") == "1"
-ALLOWED_HOSTS = [host for host in os.environ.get("FAIRPATH_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if host]
+ALLOWED_HOSTS = [
+    host
+    for host in os.environ.get("FAIRPATH_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+    if host
+]
 
 DATABASE_URL = os.environ.get("FAIRPATH_DATABASE_URL") or default_database_url()
 try:

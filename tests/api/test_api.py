@@ -29,7 +29,9 @@ def test_me_tells_role_clients_and_permissions(client_a, api_as):
 
 def test_an_expired_token_is_refused_with_the_reason(client_a):
     user = make_user("agent", client_a)
-    issued = create_api_token(user=user, name="old", actor=SystemActor("t"), expires_at=timezone.now() - timedelta(minutes=1))
+    issued = create_api_token(
+        user=user, name="old", actor=SystemActor("t"), expires_at=timezone.now() - timedelta(minutes=1)
+    )
     status, body = Api(issued.secret).get("/clients")
     assert status == 401
     assert body["error"]["code"] == "unauthenticated" and "expired" in body["error"]["message"]
@@ -84,7 +86,9 @@ def test_a_bad_field_is_named(client_a, api_as):
 
 def test_a_change_through_the_api_is_audited_with_reason(client_a, api_as):
     admin_a = make_user("administrator", client_a)
-    status, body = api_as(admin_a).patch("/clients/lender-a", {"name": "Lender A plc", "reason": "legal name"})
+    status, body = api_as(admin_a).patch(
+        "/clients/lender-a", {"name": "Lender A plc", "reason": "legal name"}
+    )
     assert status == 200 and body["name"] == "Lender A plc"
     event = AuditEvent.objects.get(action="client.updated")
     assert event.reason == "legal name" and event.actor == admin_a
@@ -99,8 +103,16 @@ def test_a_refusal_names_its_rule(client_a, api_as):
         return None
 
     leader = make_user("team_leader", client_a)
-    approval = act_within_authority(actor=leader, client=client_a, action="test.api-refusal", kind="fee_waiver",
-                                    value=60_000, currency="GBP", payload={}, summary="big waiver").approval
+    approval = act_within_authority(
+        actor=leader,
+        client=client_a,
+        action="test.api-refusal",
+        kind="fee_waiver",
+        value=60_000,
+        currency="GBP",
+        payload={},
+        summary="big waiver",
+    ).approval
     status, body = api_as(leader).post(f"/approvals/{approval.pk}/decision", {"approve": True})
     assert status == 403
     assert body["error"]["rule"] == "APPROVAL-FOUR-EYES"
@@ -114,5 +126,7 @@ def test_session_calls_need_csrf(client_a, client):
 
     strict = HttpClient(enforce_csrf_checks=True)
     strict.force_login(user)
-    response = strict.post("/api/v1/approvals/1/decision", data={"approve": True}, content_type="application/json")
+    response = strict.post(
+        "/api/v1/approvals/1/decision", data={"approve": True}, content_type="application/json"
+    )
     assert response.status_code in (401, 403)

@@ -20,8 +20,12 @@ def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def env(tmp_path: Path) -> dict[str, str]:
     values = dict(os.environ)
     values.pop("DJANGO_SETTINGS_MODULE", None)
-    values.update(FAIRPATH_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite3'}", FAIRPATH_DATA_DIR=str(tmp_path),
-                  FAIRPATH_FAST_PASSWORDS="1", COLUMNS="200")
+    values.update(
+        FAIRPATH_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+        FAIRPATH_DATA_DIR=str(tmp_path),
+        FAIRPATH_FAST_PASSWORDS="1",
+        COLUMNS="200",
+    )
     return values
 
 
@@ -70,7 +74,9 @@ def test_audit_verify_fails_naming_the_broken_event(env):
 
     with sqlite3.connect(database) as connection:
         connection.execute("DROP TRIGGER governance_auditevent_no_update")
-        event_id = connection.execute("SELECT id FROM governance_auditevent ORDER BY id LIMIT 1 OFFSET 2").fetchone()[0]
+        event_id = connection.execute(
+            "SELECT id FROM governance_auditevent ORDER BY id LIMIT 1 OFFSET 2"
+        ).fetchone()[0]
         connection.execute("UPDATE governance_auditevent SET reason = 'forged' WHERE id = ?", (event_id,))
     result = run("audit", "verify", env=env)
     assert result.returncode == 1

@@ -1,7 +1,14 @@
 """The audit trail: written by actions in their transaction, hash-chained, and tampering is found."""
 
 import pytest
-from django.db import IntegrityError, InternalError, OperationalError, ProgrammingError, connection, transaction
+from django.db import (
+    IntegrityError,
+    InternalError,
+    OperationalError,
+    ProgrammingError,
+    connection,
+    transaction,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
@@ -29,7 +36,6 @@ def test_an_action_writes_who_what_when_before_after_and_why(client_a, admin_a):
     assert event.before == {"name": "Lender A"} and event.after == {"name": "Lender A Ltd"}
     assert event.reason == "rebrand"
     assert verify_all().is_intact
-
 
 
 @pytest.mark.django_db(transaction=True)
@@ -105,15 +111,31 @@ def test_verify_finds_a_relinked_chain(client_a, admin_a):
 
 class TestChainProperties(HypothesisTestCase):
     @settings(max_examples=15, deadline=None)
-    @given(st.lists(st.tuples(st.sampled_from([None, 0, 1]), st.text(st.characters(blacklist_characters="\x00"), max_size=30)), min_size=1, max_size=12))
+    @given(
+        st.lists(
+            st.tuples(
+                st.sampled_from([None, 0, 1]),
+                st.text(st.characters(blacklist_characters="\x00"), max_size=30),
+            ),
+            min_size=1,
+            max_size=12,
+        )
+    )
     def test_any_sequence_of_events_verifies_and_heads_match(self, writes):
         clients = [make_client(), make_client()]
         actor = SystemActor("property")
         for client_index, reason in writes:
             client_id = None if client_index is None else clients[client_index].id
             with transaction.atomic():
-                record_event(actor=actor, action="test.event", object_type="test", object_id="1",
-                             client_id=client_id, after={"text": reason}, reason=reason)
+                record_event(
+                    actor=actor,
+                    action="test.event",
+                    object_type="test",
+                    object_id="1",
+                    client_id=client_id,
+                    after={"text": reason},
+                    reason=reason,
+                )
         result = verify_all()
         assert result.is_intact
         for head in AuditChainHead.objects.all():

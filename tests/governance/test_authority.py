@@ -24,8 +24,15 @@ def _clear():
 
 def _waive(actor, client, amount):
     return act_within_authority(
-        actor=actor, client=client, action="test.waive_fee", kind="fee_waiver", value=amount, currency="GBP",
-        payload={"amount": amount}, summary=f"Waive £{amount / 100:.2f} fee", reason="customer hardship",
+        actor=actor,
+        client=client,
+        action="test.waive_fee",
+        kind="fee_waiver",
+        value=amount,
+        currency="GBP",
+        payload={"amount": amount},
+        summary=f"Waive £{amount / 100:.2f} fee",
+        reason="customer hardship",
     )
 
 
@@ -33,7 +40,7 @@ def test_within_the_limit_the_action_happens_at_once(client_a):
     agent = make_user("agent", client_a)
     outcome = _waive(agent, client_a, 5_000)
     assert not outcome.needs_approval and outcome.result == 5_000
-    assert WAIVED == [(5_000, agent.username)]
+    assert [(5_000, agent.username)] == WAIVED
 
 
 def test_over_the_limit_an_approval_goes_to_the_next_role_up(client_a):
@@ -57,7 +64,7 @@ def test_approval_carries_the_action_out_as_the_approver(client_a):
     decide_approval(approval=approval, approve=True, actor=leader, reason="ok")
     approval.refresh_from_db()
     assert approval.status == "approved" and approval.decided_by == leader
-    assert WAIVED == [(20_000, leader.username)]
+    assert [(20_000, leader.username)] == WAIVED
 
 
 def test_nobody_approves_their_own_request(client_a):
@@ -116,6 +123,13 @@ def test_a_limit_in_another_currency_is_zero(client_a):
 
 def test_every_standard_role_exists_with_its_escalation(db):
     codes = set(Role.objects.values_list("code", flat=True))
-    assert {"agent", "back_office_executive", "team_leader", "operations_manager", "head_of_operations",
-            "compliance_officer", "administrator"} <= codes
+    assert {
+        "agent",
+        "back_office_executive",
+        "team_leader",
+        "operations_manager",
+        "head_of_operations",
+        "compliance_officer",
+        "administrator",
+    } <= codes
     assert Role.objects.get(code="team_leader").escalates_to.code == "operations_manager"

@@ -23,8 +23,14 @@ def test_sign_in_lands_on_the_role_home_page(client_a, client):
 def test_password_change_is_audited_without_the_password(client_a, web_as):
     user = make_user("agent", client_a)
     http = web_as(user)
-    response = http.post("/password/", {"old_password": PASSWORD, "new_password1": "a-much-better-pass-77",
-                                        "new_password2": "a-much-better-pass-77"})
+    response = http.post(
+        "/password/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-much-better-pass-77",
+            "new_password2": "a-much-better-pass-77",
+        },
+    )
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password("a-much-better-pass-77")
@@ -35,7 +41,10 @@ def test_password_change_is_audited_without_the_password(client_a, web_as):
 def test_navigation_differs_by_role(client_a, web_as):
     agent_page = web_as(make_user("agent", client_a)).get("/").content.decode()
     admin_page = web_as(make_user("administrator", client_a)).get("/").content.decode()
-    assert 'data-nav="governance:user_list"' in admin_page and 'data-nav="governance:user_list"' not in agent_page
+    assert (
+        'data-nav="governance:user_list"' in admin_page
+        and 'data-nav="governance:user_list"' not in agent_page
+    )
     assert 'data-nav="governance:audit_list"' not in agent_page
 
 
@@ -49,7 +58,9 @@ def test_a_client_page_of_another_client_is_not_found_and_cannot_be_edited(clien
 
 def test_editing_a_client_shows_its_history(client_a, web_as):
     http = web_as(make_user("administrator", client_a))
-    response = http.post("/clients/lender-a/edit/", {"name": "Lender A Ltd", "is_active": "on", "reason": "rename"})
+    response = http.post(
+        "/clients/lender-a/edit/", {"name": "Lender A Ltd", "is_active": "on", "reason": "rename"}
+    )
     assert response.status_code == 302
     history = http.get(f"/governance/audit/history/clients.client/{client_a.pk}/").content.decode()
     assert "client.updated" in history and "rename" in history
@@ -58,8 +69,11 @@ def test_editing_a_client_shows_its_history(client_a, web_as):
 def test_history_of_another_clients_object_is_empty(client_a, client_b, web_as):
     admin_b = make_user("administrator", client_b)
     web_as(admin_b).post("/clients/lender-b/edit/", {"name": "B2", "is_active": "on"})
-    history = web_as(make_user("compliance_officer", client_a)).get(
-        f"/governance/audit/history/clients.client/{client_b.pk}/").content.decode()
+    history = (
+        web_as(make_user("compliance_officer", client_a))
+        .get(f"/governance/audit/history/clients.client/{client_b.pk}/")
+        .content.decode()
+    )
     assert "client.updated" not in history and "No recorded changes" in history
 
 
@@ -73,8 +87,16 @@ def test_an_approver_decides_on_the_page(client_a, web_as):
 
     agent = make_user("agent", client_a)
     leader = make_user("team_leader", client_a)
-    approval = act_within_authority(actor=agent, client=client_a, action="test.page-approval", kind="fee_waiver",
-                                    value=20_000, currency="GBP", payload={}, summary="Waive £200 fee").approval
+    approval = act_within_authority(
+        actor=agent,
+        client=client_a,
+        action="test.page-approval",
+        kind="fee_waiver",
+        value=20_000,
+        currency="GBP",
+        payload={},
+        summary="Waive £200 fee",
+    ).approval
     http = web_as(leader)
     assert "Waive £200 fee" in http.get("/").content.decode()
     assert "Your decision" in http.get(f"/governance/approvals/{approval.pk}/").content.decode()

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import APIKeyCookie, HttpBearer
 
-from fairpath.governance.access import restrict_to_token
+from fairpath.governance.access import require_permission, restrict_to_token
 from fairpath.governance.actions import token_hash
 from fairpath.governance.models import ApiToken
 
@@ -17,7 +17,21 @@ class TokenProblem(Exception):
     """A bearer token was sent but cannot be used; the message says why."""
 
 
+SIGNED_IN = "signed-in"
+
+
+def _permitted(user: Any, permission: str | None) -> Any:
+    """Check the operation's permission during authentication, so a refusal comes before any input parsing."""
+    if user is not None and permission and permission != SIGNED_IN:
+        require_permission(user, permission)
+    return user
+
+
 class BearerToken(HttpBearer):
+    def __init__(self, permission: str | None = None) -> None:
+        super().__init__()
+        self.permission = permission
+
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         found = (
             ApiToken.objects.select_related("user", "user__role")
@@ -38,7 +52,7 @@ class BearerToken(HttpBearer):
         ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
         restrict_to_token(user, frozenset(client.id for client in found.clients.all()))
         request.user = user
-        return user
+        return _permitted(user, self.permission)
 
 
 class SessionWithCsrf(APIKeyCookie):
@@ -46,11 +60,20 @@ class SessionWithCsrf(APIKeyCookie):
 
     param_name = "sessionid"
 
+    def __init__(self, permission: str | None = None) -> None:
+        super().__init__(csrf=True)
+        self.permission = permission
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            return user
+            return _permitted(user, self.permission)
         return None
 
 
-API_AUTH = [BearerToken(), SessionWithCsrf(csrf=True)]
+def api_auth(permission: str | None = None) -> list[Any]:
+    """Token first, then the web session; each checks ``permission`` once the caller is known."""
+    return [BearerToken(permission), SessionWithCsrf(permission)]
+
+
+API_AUTH = api_auth()

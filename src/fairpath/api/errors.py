@@ -13,7 +13,9 @@ from fairpath.api.auth import TokenProblem
 from fairpath.core.errors import Refusal
 
 
-def error_body(code: str, message: str, *, rule: str | None = None, field: str | None = None) -> dict[str, Any]:
+def error_body(
+    code: str, message: str, *, rule: str | None = None, field: str | None = None
+) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message}
     if rule:
         error["rule"] = rule
@@ -38,7 +40,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
         message = first.get("msg", "The request is not valid")
         if first.get("type") == "json_invalid" or "JSON" in message:
             return respond(request, 400, error_body("malformed_json", "The request body is not valid JSON"))
-        return respond(request, 422, error_body("invalid", f"{field}: {message}" if field else message, field=field or None))
+        return respond(
+            request,
+            422,
+            error_body("invalid", f"{field}: {message}" if field else message, field=field or None),
+        )
 
     @api.exception_handler(TokenProblem)
     def bad_token(request: HttpRequest, exc: TokenProblem) -> HttpResponse:
@@ -46,7 +52,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        return respond(request, 401, error_body("unauthenticated", "Sign in or send a valid API token (Authorization: Bearer …)"))
+        return respond(
+            request,
+            401,
+            error_body("unauthenticated", "Sign in or send a valid API token (Authorization: Bearer …)"),
+        )
 
     @api.exception_handler(Refusal)
     def refused(request: HttpRequest, exc: Refusal) -> HttpResponse:

@@ -11,7 +11,7 @@ api = NinjaAPI(
     title="Fairpath API",
     version="1",
     description="Collections, cases and back-office operations. Every call is scoped to the clients your token "
-    "or session is granted; errors have the body {\"error\": {\"code\", \"message\", \"rule\"?, \"field\"?}}.",
+    'or session is granted; errors have the body {"error": {"code", "message", "rule"?, "field"?}}.',
     auth=API_AUTH,
     urls_namespace="api",
 )

@@ -28,7 +28,9 @@ def _migrate(verbose: bool = False) -> None:
     from django.core.management import call_command
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as bar:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+    ) as bar:
         bar.add_task("Applying database migrations", total=None)
         call_command("migrate", interactive=False, verbosity=1 if verbose else 0)
 
@@ -60,11 +62,17 @@ def serve(
 @app.command()
 def createuser(
     name: str = typer.Argument(..., help="Username"),
-    role: str = typer.Option(..., "--role", help="Role code: agent, back_office_executive, team_leader, "
-                             "operations_manager, head_of_operations, compliance_officer, administrator"),
+    role: str = typer.Option(
+        ...,
+        "--role",
+        help="Role code: agent, back_office_executive, team_leader, "
+        "operations_manager, head_of_operations, compliance_officer, administrator",
+    ),
     client: list[str] = typer.Option([], "--client", help="Client code (repeat for several)"),
     all_clients: bool = typer.Option(False, "--all-clients", help="Grant every client, present and future"),
-    password: str = typer.Option(None, "--password", help="Password (asked for when not given, unless --token)"),
+    password: str = typer.Option(
+        None, "--password", help="Password (asked for when not given, unless --token)"
+    ),
     token: bool = typer.Option(False, "--token", help="Also issue an API token and print it (shown once)"),
     token_days: int = typer.Option(365, "--token-days", help="Days until the token expires"),
 ) -> None:
@@ -81,16 +89,27 @@ def createuser(
 
     actor = SystemActor("cli")
     if password is None:
-        password = secrets.token_urlsafe(12) if token else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        password = (
+            secrets.token_urlsafe(12)
+            if token
+            else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        )
     try:
-        user = create_user(username=name, role_code=role, password=password, client_codes=client,
-                           all_clients=all_clients, actor=actor)
+        user = create_user(
+            username=name,
+            role_code=role,
+            password=password,
+            client_codes=client,
+            all_clients=all_clients,
+            actor=actor,
+        )
     except Refusal as refusal:
         fail(f"{refusal.field}: {refusal.message}" if refusal.field else refusal.message)
     console.print(f"Created {user.username} ({user.role.name if user.role else role}).")
     if token:
-        issued = create_api_token(user=user, name=f"{name}-cli", actor=actor,
-                                  expires_at=timezone.now() + timedelta(days=token_days))
+        issued = create_api_token(
+            user=user, name=f"{name}-cli", actor=actor, expires_at=timezone.now() + timedelta(days=token_days)
+        )
         console.print(issued.secret, soft_wrap=True)
 
 
@@ -102,7 +121,9 @@ def audit_verify() -> None:
 
     from fairpath.governance.audit import verify_all
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as bar:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+    ) as bar:
         bar.add_task("Verifying the audit chains", total=None)
         result = verify_all()
     if result.first_break is not None:

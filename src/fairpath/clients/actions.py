@@ -13,13 +13,20 @@ from fairpath.governance.models import User
 EDITABLE_FIELDS = ("name", "legal_name", "regulator_reference", "complaints_email", "is_active")
 
 
-def create_client(*, code: str, name: str, base_currency: str = "GBP", actor: Actor, **details: str) -> Client:
+def create_client(
+    *, code: str, name: str, base_currency: str = "GBP", actor: Actor, **details: str
+) -> Client:
     if Client.objects.filter(code=code).exists():
         raise InvalidInput(f"A client with code {code!r} exists", field="code")
     with transaction.atomic():
         client = Client.objects.create(code=code, name=name, base_currency=base_currency, **details)
-        record_event(actor=actor, action="client.created", obj=client, client_id=client.id,
-                     after={"code": code, "name": name, "base_currency": base_currency, **details})
+        record_event(
+            actor=actor,
+            action="client.created",
+            obj=client,
+            client_id=client.id,
+            after={"code": code, "name": name, "base_currency": base_currency, **details},
+        )
     return client
 
 
@@ -37,6 +44,13 @@ def update_client(*, client: Client, changes: dict[str, object], actor: User, re
         for field, value in changes.items():
             setattr(client, field, value)
         client.save(update_fields=list(changes))
-        record_event(actor=actor, action="client.updated", obj=client, client_id=client.id,
-                     before=before, after=dict(changes), reason=reason)
+        record_event(
+            actor=actor,
+            action="client.updated",
+            obj=client,
+            client_id=client.id,
+            before=before,
+            after=dict(changes),
+            reason=reason,
+        )
     return client

@@ -1,6 +1,5 @@
 """Client lenders over the API (scoped to the caller's clients)."""
 
-
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema
 from pydantic import ConfigDict, EmailStr
@@ -8,6 +7,7 @@ from pydantic import ConfigDict, EmailStr
 from fairpath.api.permissions import operation
 from fairpath.clients import actions, selectors
 from fairpath.clients.models import Client
+from fairpath.governance.access import acting_user
 
 router = Router()
 
@@ -54,4 +54,6 @@ def get_client(request: HttpRequest, code: str) -> Client:
 def change_client(request: HttpRequest, code: str, payload: ClientChange) -> Client:
     client = _visible(request, code)
     changes = payload.model_dump(exclude_unset=True, exclude={"reason"})
-    return actions.update_client(client=client, changes=changes, actor=request.user, reason=payload.reason)  # type: ignore[arg-type]
+    return actions.update_client(
+        client=client, changes=changes, actor=acting_user(request), reason=payload.reason
+    )

@@ -8,11 +8,15 @@ from django.db import models
 class Client(models.Model):
     """A lender whose portfolio is serviced here (a BPO runs several side by side)."""
 
-    code = models.SlugField(max_length=40, unique=True, help_text="Short stable code used in files, URLs and the API")
+    code = models.SlugField(
+        max_length=40, unique=True, help_text="Short stable code used in files, URLs and the API"
+    )
     name = models.CharField(max_length=200)
     legal_name = models.CharField(max_length=300, blank=True)
     base_currency = models.CharField(max_length=3, default="GBP")
-    regulator_reference = models.CharField(max_length=40, blank=True, help_text="e.g. FCA firm reference number")
+    regulator_reference = models.CharField(
+        max_length=40, blank=True, help_text="e.g. FCA firm reference number"
+    )
     complaints_email = models.EmailField(blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

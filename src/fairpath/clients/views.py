@@ -10,11 +10,14 @@ from django.shortcuts import redirect, render
 from fairpath.clients import actions, selectors
 from fairpath.clients.models import Client
 from fairpath.core.errors import Refusal
+from fairpath.governance.access import acting_user
 from fairpath.web.permissions import requires
 
 
 class ClientForm(forms.ModelForm):
-    reason = forms.CharField(required=False, max_length=500, help_text="Why the change (kept in the audit trail)")
+    reason = forms.CharField(
+        required=False, max_length=500, help_text="Why the change (kept in the audit trail)"
+    )
 
     class Meta:
         model = Client
@@ -47,7 +50,12 @@ def client_edit(request: HttpRequest, code: str) -> HttpResponse:
         changes = {field: form.cleaned_data[field] for field in form.changed_data if field != "reason"}
         try:
             if changes:
-                actions.update_client(client=client, changes=changes, actor=request.user, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
+                actions.update_client(
+                    client=client,
+                    changes=changes,
+                    actor=acting_user(request),
+                    reason=form.cleaned_data["reason"],
+                )
         except Refusal as refusal:
             form.add_error(refusal.field if refusal.field in form.fields else None, str(refusal))
         else:

@@ -41,13 +41,19 @@ def database_settings(url: str) -> dict[str, Any]:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": name,
-            "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
+            "OPTIONS": {
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL;",
+            },
             "TEST": {"NAME": None},
         }
     if scheme in ("postgres", "postgresql"):
         name = unquote(parts.path.lstrip("/"))
         if not name:
-            raise DatabaseUrlError(f"FAIRPATH_DATABASE_URL {url!r} names no database: use postgresql://user@host:5432/name")
+            raise DatabaseUrlError(
+                f"FAIRPATH_DATABASE_URL {url!r} names no database: use postgresql://user@host:5432/name"
+            )
         try:
             port = parts.port
         except ValueError as error:

@@ -69,5 +69,7 @@ def parse_money(text: str, currency: str) -> Money:
         raise ValueError(f"{text!r} is not an amount")
     if len(fraction) > places:
         raise ValueError(f"{text!r} has more than {places} decimal places for {currency}")
-    minor = int(whole or "0") * 10**places + int((fraction or "0").ljust(places, "0")) if places else int(whole)
+    minor = (
+        int(whole or "0") * 10**places + int((fraction or "0").ljust(places, "0")) if places else int(whole)
+    )
     return Money(-minor if negative else minor, currency)

@@ -17,7 +17,11 @@ from fairpath.governance.audit import SystemActor
 from fairpath.governance.models import Role, User
 
 DEMO_CLIENTS = [
-    ("northwind", "Northwind Finance", {"legal_name": "Northwind Finance Ltd", "regulator_reference": "FRN 700123"}),
+    (
+        "northwind",
+        "Northwind Finance",
+        {"legal_name": "Northwind Finance Ltd", "regulator_reference": "FRN 700123"},
+    ),
     ("harbour", "Harbour Bank", {"legal_name": "Harbour Bank plc", "regulator_reference": "FRN 204455"}),
 ]
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from fairpath.clients.models import Client
 from fairpath.core.errors import NotPermitted
+from fairpath.governance.models import User
 
 CLIENT_IDS_CACHE = "_fairpath_client_ids"
 
@@ -44,6 +45,14 @@ def require_permission(user: Any, permission: str) -> None:
 def require_client(user: Any, client_id: int | None) -> None:
     if not can_see_client(user, client_id):
         raise NotPermitted("This record belongs to a client you are not granted", rule="ACCESS-CLIENT")
+
+
+def acting_user(request: Any) -> User:
+    """The signed-in user of a request already checked by ``@requires`` or the API's auth."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotPermitted("Sign in first", rule="ACCESS-SIGNED-IN")
+    return user
 
 
 def visible_clients(user: Any):  # noqa: ANN201 - a Client queryset

@@ -124,7 +124,12 @@ def create_api_token(
             actor=actor,
             action="api_token.created",
             obj=token,
-            after={"user": user.username, "name": name, "prefix": token.prefix, "clients": [c.code for c in clients]},
+            after={
+                "user": user.username,
+                "name": name,
+                "prefix": token.prefix,
+                "clients": [c.code for c in clients],
+            },
         )
     return IssuedToken(token, secret)
 
@@ -199,14 +204,21 @@ def act_within_authority(
             actor=actor,
             action="approval.requested",
             obj=approval,
-            after={"summary": summary, "kind": kind, "value": value, "limit": decision.limit,
-                   "required_role": decision.approver_role.code},
+            after={
+                "summary": summary,
+                "kind": kind,
+                "value": value,
+                "limit": decision.limit,
+                "required_role": decision.approver_role.code,
+            },
             reason=reason,
         )
     return AuthorityOutcome(approval=approval)
 
 
-def decide_approval(*, approval: ApprovalRequest, approve: bool, actor: User, reason: str = "") -> ApprovalRequest:
+def decide_approval(
+    *, approval: ApprovalRequest, approve: bool, actor: User, reason: str = ""
+) -> ApprovalRequest:
     """Approve (and carry out) or reject a request. Four eyes: never one's own; never over one's own limit."""
     require_permission(actor, "governance.decide_approval")
     require_client(actor, approval.client_id)
@@ -215,11 +227,15 @@ def decide_approval(*, approval: ApprovalRequest, approve: bool, actor: User, re
     with transaction.atomic():
         locked = ApprovalRequest.objects.select_for_update().get(pk=approval.pk)
         if locked.status != ApprovalRequest.Status.PENDING:
-            raise Refusal(f"This request is already {locked.get_status_display().lower()}", rule="APPROVAL-STATE")
+            raise Refusal(
+                f"This request is already {locked.get_status_display().lower()}", rule="APPROVAL-STATE"
+            )
         if locked.requested_by_id == actor.pk:
             raise NotPermitted("You cannot decide your own request", rule="APPROVAL-FOUR-EYES")
         if approve:
-            decision = check_authority(user=actor, kind=locked.kind, value=locked.value, currency=locked.currency)
+            decision = check_authority(
+                user=actor, kind=locked.kind, value=locked.value, currency=locked.currency
+            )
             if not decision.is_within:
                 raise NotPermitted(
                     f"This is over your authority ({decision.limit}); it needs {locked.required_role}",

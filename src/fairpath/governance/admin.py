@@ -22,7 +22,10 @@ class RoleAdmin(admin.ModelAdmin):
 class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "first_name", "last_name", "role", "all_clients", "is_active")
     list_filter = ("role", "is_active")
-    fieldsets = (*DjangoUserAdmin.fieldsets, ("Fairpath", {"fields": ("role", "clients", "all_clients")}))  # type: ignore[operator]
+    fieldsets = (
+        *(DjangoUserAdmin.fieldsets or ()),
+        ("Fairpath", {"fields": ("role", "clients", "all_clients")}),
+    )  # type: ignore[operator]
     filter_horizontal = ("clients", "groups", "user_permissions")
 
 

@@ -1,6 +1,5 @@
 """Who am I, approvals and the audit trail over the API."""
 
-
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +9,7 @@ from pydantic import ConfigDict, Field
 
 from fairpath.api.permissions import operation
 from fairpath.governance import actions, selectors
-from fairpath.governance.access import visible_clients
+from fairpath.governance.access import acting_user, visible_clients
 from fairpath.governance.models import ApprovalRequest, AuditEvent
 
 router = Router()
@@ -122,7 +121,9 @@ def list_approvals(request: HttpRequest, status: str | None = None) -> list[dict
     return [_approval_out(approval) for approval in approvals[:500]]
 
 
-@operation(router.get, "/approvals/{approval_id}", permission="governance.view_approvals", response=ApprovalOut)
+@operation(
+    router.get, "/approvals/{approval_id}", permission="governance.view_approvals", response=ApprovalOut
+)
 def get_approval(request: HttpRequest, approval_id: int) -> dict[str, Any]:
     approval = selectors.approvals_for(request.user).filter(pk=approval_id).first()
     if approval is None:
@@ -130,12 +131,19 @@ def get_approval(request: HttpRequest, approval_id: int) -> dict[str, Any]:
     return _approval_out(approval)
 
 
-@operation(router.post, "/approvals/{approval_id}/decision", permission="governance.decide_approval", response=ApprovalOut)
+@operation(
+    router.post,
+    "/approvals/{approval_id}/decision",
+    permission="governance.decide_approval",
+    response=ApprovalOut,
+)
 def decide(request: HttpRequest, approval_id: int, payload: DecisionIn) -> dict[str, Any]:
     approval = selectors.approvals_for(request.user).filter(pk=approval_id).first()
     if approval is None:
         raise Http404(f"No approval request {approval_id} among your clients'")
-    decided = actions.decide_approval(approval=approval, approve=payload.approve, actor=request.user, reason=payload.reason)  # type: ignore[arg-type]
+    decided = actions.decide_approval(
+        approval=approval, approve=payload.approve, actor=acting_user(request), reason=payload.reason
+    )
     return _approval_out(selectors.approvals_for(request.user).get(pk=decided.pk))
 
 

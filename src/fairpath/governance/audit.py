@@ -179,16 +179,22 @@ def verify_chain(key: str) -> tuple[int, ChainBreak | None]:
     for row in _events_of(key):
         count += 1
         if row["chain_seq"] != expected_seq:
-            return count, ChainBreak(key, expected_seq, None, "an event is missing (deleted) before this point")
+            return count, ChainBreak(
+                key, expected_seq, None, "an event is missing (deleted) before this point"
+            )
         if row["prev_hash"] != expected_prev:
             return count, ChainBreak(key, row["chain_seq"], row["id"], "does not link to the previous event")
         fields = {name: row[name] for name in HASHED_FIELDS}
         if event_hash(fields, row["prev_hash"]) != row["hash"]:
-            return count, ChainBreak(key, row["chain_seq"], row["id"], "its content was altered after it was written")
+            return count, ChainBreak(
+                key, row["chain_seq"], row["id"], "its content was altered after it was written"
+            )
         expected_prev, expected_seq = row["hash"], expected_seq + 1
     head = AuditChainHead.objects.filter(chain_key=key).first()
     if head is not None and (head.last_seq != expected_seq - 1 or head.last_hash != expected_prev):
-        return count, ChainBreak(key, expected_seq, None, f"the chain ends early: its head records {head.last_seq} events")
+        return count, ChainBreak(
+            key, expected_seq, None, f"the chain ends early: its head records {head.last_seq} events"
+        )
     return count, None
 
 

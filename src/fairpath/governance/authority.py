@@ -43,7 +43,9 @@ def role_limit(role: Role | None, kind: str, currency: str = "") -> int:
     """The role's limit for this kind (0 when the role has none: it may not decide alone)."""
     if role is None:
         return 0
-    row = AuthorityLimit.objects.filter(role=role, kind=kind, currency=currency).values_list("maximum", flat=True)
+    row = AuthorityLimit.objects.filter(role=role, kind=kind, currency=currency).values_list(
+        "maximum", flat=True
+    )
     return int(row.first() or 0)
 
 

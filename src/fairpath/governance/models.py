@@ -13,12 +13,19 @@ class Role(models.Model):
 
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=100)
-    rank = models.PositiveSmallIntegerField(help_text="Higher ranks approve what lower ranks may not do alone")
-    escalates_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    rank = models.PositiveSmallIntegerField(
+        help_text="Higher ranks approve what lower ranks may not do alone"
+    )
+    escalates_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     permissions = models.ManyToManyField(Permission, blank=True, related_name="roles")
     description = models.TextField(blank=True)
     seeded_permissions = models.JSONField(
-        default=list, blank=True, editable=False, help_text="Defaults already applied once; an administrator's removals stay removed"
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="Defaults already applied once; an administrator's removals stay removed",
     )
 
     class Meta:
@@ -42,10 +49,11 @@ class User(AbstractUser):
     role = models.ForeignKey(Role, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
     clients = models.ManyToManyField(Client, blank=True, related_name="users")
     all_clients = models.BooleanField(
-        default=False, help_text="Sees every client, present and future (BPO-wide management and administration)"
+        default=False,
+        help_text="Sees every client, present and future (BPO-wide management and administration)",
     )
 
-    class Meta(AbstractUser.Meta):
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
         swappable = "AUTH_USER_MODEL"
 
     @property
@@ -65,11 +73,15 @@ class AuthorityLimit(models.Model):
 
     role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="authority_limits")
     kind = models.CharField(max_length=40, choices=Kind.choices)
-    currency = models.CharField(max_length=3, blank=True, help_text="Set for money limits; blank for % and terms")
+    currency = models.CharField(
+        max_length=3, blank=True, help_text="Set for money limits; blank for % and terms"
+    )
     maximum = models.BigIntegerField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["role", "kind", "currency"], name="one_limit_per_role_kind")]
+        constraints = [
+            models.UniqueConstraint(fields=["role", "kind", "currency"], name="one_limit_per_role_kind")
+        ]
         ordering = ["role__rank", "kind"]
 
     def __str__(self) -> str:
@@ -116,7 +128,9 @@ class ApiToken(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
-    prefix = models.CharField(max_length=12, help_text="First characters, to recognise a token without revealing it")
+    prefix = models.CharField(
+        max_length=12, help_text="First characters, to recognise a token without revealing it"
+    )
     key_hash = models.CharField(max_length=64, unique=True)
     clients = models.ManyToManyField(Client, blank=True, related_name="+")
     created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -135,6 +149,9 @@ class AuditChainHead(models.Model):
     chain_key = models.CharField(max_length=40, unique=True)
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"{self.chain_key} @ {self.last_seq}"
 
 
 class AuditEvent(models.Model):
@@ -157,8 +174,13 @@ class AuditEvent(models.Model):
     hash = models.CharField(max_length=64)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["chain_key", "chain_seq"], name="one_event_per_chain_link")]
-        indexes = [models.Index(fields=["object_type", "object_id"]), models.Index(fields=["client", "occurred_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["chain_key", "chain_seq"], name="one_event_per_chain_link")
+        ]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["client", "occurred_at"]),
+        ]
         ordering = ["occurred_at", "id"]
 
     def __str__(self) -> str:

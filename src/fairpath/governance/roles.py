@@ -37,7 +37,12 @@ DEFAULT_PERMISSIONS: dict[str, list[str]] = {
     TEAM_LEADER: _SUPERVISOR,
     OPERATIONS_MANAGER: _SUPERVISOR,
     HEAD_OF_OPERATIONS: _SUPERVISOR + ["governance.verify_audit"],
-    COMPLIANCE_OFFICER: ["clients.view_client", "governance.view_approvals", "governance.view_audit", "governance.verify_audit"],
+    COMPLIANCE_OFFICER: [
+        "clients.view_client",
+        "governance.view_approvals",
+        "governance.view_audit",
+        "governance.verify_audit",
+    ],
     ADMINISTRATOR: [
         "clients.view_client",
         "clients.change_client",
@@ -123,7 +128,9 @@ def seed_roles() -> None:
     extras = extra_default_permissions()
     for code, dotted_names in DEFAULT_PERMISSIONS.items():
         role = roles[code]
-        new_names = [name for name in dotted_names + extras.get(code, []) if name not in role.seeded_permissions]
+        new_names = [
+            name for name in dotted_names + extras.get(code, []) if name not in role.seeded_permissions
+        ]
         found = {name: _permission(name) for name in new_names}
         role.permissions.add(*[permission for permission in found.values() if permission is not None])
         applied = [name for name, permission in found.items() if permission is not None]

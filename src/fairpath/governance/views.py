@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from fairpath.core.errors import Refusal
 from fairpath.governance import actions, selectors
+from fairpath.governance.access import acting_user
 from fairpath.governance.models import ApprovalRequest
 from fairpath.web.permissions import requires
 
@@ -28,7 +29,12 @@ def approval_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "governance/approval_list.html",
-        {"page": page, "status": status, "statuses": ApprovalRequest.Status.choices, "awaiting_ids": awaiting_ids},
+        {
+            "page": page,
+            "status": status,
+            "statuses": ApprovalRequest.Status.choices,
+            "awaiting_ids": awaiting_ids,
+        },
     )
 
 
@@ -43,11 +49,17 @@ def _approval_or_404(request: HttpRequest, approval_id: int) -> ApprovalRequest:
 def approval_detail(request: HttpRequest, approval_id: int) -> HttpResponse:
     approval = _approval_or_404(request, approval_id)
     can_decide = selectors.approvals_awaiting(request.user).filter(pk=approval.pk).exists()
-    history = selectors.audit_events_for(request.user).filter(
-        object_type="governance.approvalrequest", object_id=str(approval.pk)
-    ) if request.user.has_perm("governance.view_audit") else None
+    history = (
+        selectors.audit_events_for(request.user).filter(
+            object_type="governance.approvalrequest", object_id=str(approval.pk)
+        )
+        if request.user.has_perm("governance.view_audit")
+        else None
+    )
     return render(
-        request, "governance/approval_detail.html", {"approval": approval, "can_decide": can_decide, "history": history}
+        request,
+        "governance/approval_detail.html",
+        {"approval": approval, "can_decide": can_decide, "history": history},
     )
 
 
@@ -57,7 +69,12 @@ def approval_decide(request: HttpRequest, approval_id: int) -> HttpResponse:
     approval = _approval_or_404(request, approval_id)
     approve = request.POST.get("decision") == "approve"
     try:
-        actions.decide_approval(approval=approval, approve=approve, actor=request.user, reason=request.POST.get("reason", ""))  # type: ignore[arg-type]
+        actions.decide_approval(
+            approval=approval,
+            approve=approve,
+            actor=acting_user(request),
+            reason=request.POST.get("reason", ""),
+        )
     except Refusal as refusal:
         messages.error(request, str(refusal))
     else:
@@ -68,7 +85,9 @@ def approval_decide(request: HttpRequest, approval_id: int) -> HttpResponse:
 @requires("governance.view_audit")
 def audit_list(request: HttpRequest) -> HttpResponse:
     events = selectors.audit_events_for(request.user)
-    filters = {key: request.GET.get(key, "").strip() for key in ("object_type", "object_id", "action", "actor")}
+    filters = {
+        key: request.GET.get(key, "").strip() for key in ("object_type", "object_id", "action", "actor")
+    }
     if filters["object_type"]:
         events = events.filter(object_type=filters["object_type"])
     if filters["object_id"]:
@@ -105,7 +124,7 @@ def token_create(request: HttpRequest, user_id: int) -> HttpResponse:
         user=user,
         name=request.POST.get("name") or "integration",
         expires_at=timezone.now() + timedelta(days=max(1, min(days, 365))),
-        actor=request.user,  # type: ignore[arg-type]
+        actor=acting_user(request),
     )
     messages.success(request, f"Token for {user.username} (shown once, copy it now): {issued.secret}")
     return redirect("governance:user_list")

@@ -24,7 +24,9 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "clients": visible_clients(user),
         "panels": home_panels(user),
-        "awaiting": governance_selectors.approvals_awaiting(user)[:5] if user.has_perm("governance.decide_approval") else [],
+        "awaiting": governance_selectors.approvals_awaiting(user)[:5]
+        if user.has_perm("governance.decide_approval")
+        else [],
     }
     return render(request, "web/home.html", context)
 
@@ -44,8 +46,15 @@ PasswordChange.required_permission = SIGNED_IN  # type: ignore[attr-defined]
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "web/error.html", {"title": "Not allowed", "message": str(exception or "")}, status=403)
+    return render(
+        request, "web/error.html", {"title": "Not allowed", "message": str(exception or "")}, status=403
+    )
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "web/error.html", {"title": "Not found", "message": "There is nothing here you may see."}, status=404)
+    return render(
+        request,
+        "web/error.html",
+        {"title": "Not found", "message": "There is nothing here you may see."},
+        status=404,
+    )
