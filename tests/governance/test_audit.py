@@ -140,3 +140,27 @@ class TestChainProperties(HypothesisTestCase):
         assert result.is_intact
         for head in AuditChainHead.objects.all():
             assert AuditEvent.objects.filter(chain_key=head.chain_key).count() == head.last_seq
+
+
+def test_bulk_events_chain_like_single_ones_and_verify(client_a, client_b, admin_a):
+    from fairpath.governance.audit import PendingEvent, record_events_bulk
+
+    update_client(client=client_a, changes={"name": "Before batch"}, actor=admin_a)
+    batch = [
+        PendingEvent("accounts.agreement", str(index), (client_a, client_b)[index % 2].id, after={"n": index})
+        for index in range(7)
+    ]
+    with transaction.atomic():
+        assert record_events_bulk(actor=SystemActor("cycle"), action="arrears.recomputed", events=batch) == 7
+    update_client(client=client_a, changes={"name": "After batch"}, actor=admin_a)
+    assert verify_all().is_intact
+    seqs = list(
+        AuditEvent.objects.filter(client=client_a).order_by("chain_seq").values_list("chain_seq", flat=True)
+    )
+    assert seqs == list(range(1, len(seqs) + 1))
+    with append_only_guard_lifted():
+        AuditEvent.objects.filter(action="arrears.recomputed", object_id="3").update(after={"n": 99})
+    assert (
+        verify_all().first_break.event_id
+        == AuditEvent.objects.get(action="arrears.recomputed", object_id="3").id
+    )
