@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "fairpath.governance",
     "fairpath.clients",
     "fairpath.accounts",
+    "fairpath.cases",
+    "fairpath.work",
     "fairpath.web",
     "fairpath.api",
 ]

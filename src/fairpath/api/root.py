@@ -20,12 +20,16 @@ install_error_handlers(api)
 
 def _mount() -> None:
     from fairpath.accounts.api import router as accounts_router
+    from fairpath.cases.api import router as cases_router
     from fairpath.clients.api import router as clients_router
     from fairpath.governance.api import router as governance_router
+    from fairpath.work.api import router as work_router
 
     api.add_router("/", governance_router, tags=["governance"])
     api.add_router("/clients", clients_router, tags=["clients"])
     api.add_router("/", accounts_router, tags=["accounts"])
+    api.add_router("/cases", cases_router, tags=["cases"])
+    api.add_router("/work", work_router, tags=["work"])
 
 
 _mount()

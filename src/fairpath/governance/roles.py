@@ -107,10 +107,16 @@ def _permission(dotted: str) -> Permission | None:
 
 
 def extra_default_permissions() -> dict[str, list[str]]:
-    """Later domains add their defaults here (plain data, imported explicitly)."""
-    from fairpath.accounts.permissions import DEFAULT_PERMISSIONS as ACCOUNT_PERMISSIONS
+    """Each domain's defaults (plain data in its permissions.py, imported explicitly), merged per role."""
+    from fairpath.accounts.permissions import DEFAULT_PERMISSIONS as ACCOUNTS
+    from fairpath.cases.permissions import DEFAULT_PERMISSIONS as CASES
+    from fairpath.work.permissions import DEFAULT_PERMISSIONS as WORK
 
-    return ACCOUNT_PERMISSIONS
+    merged: dict[str, list[str]] = {}
+    for domain in (ACCOUNTS, CASES, WORK):
+        for role_code, names in domain.items():
+            merged.setdefault(role_code, []).extend(names)
+    return merged
 
 
 def seed_roles() -> None:

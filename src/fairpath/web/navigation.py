@@ -19,7 +19,11 @@ class NavEntry:
 
 NAVIGATION: list[NavEntry] = [
     NavEntry("Home", "home", None, "Work"),
+    NavEntry("My work", "work:my_work", "work.view_workitem", "Work"),
     NavEntry("Customers", "accounts:customer_list", "accounts.view_customer", "Work"),
+    NavEntry("Cases & complaints", "cases:case_list", "cases.view_case", "Work"),
+    NavEntry("Team console", "work:team_console", "work.view_team_console", "Team"),
+    NavEntry("Complaints MI", "cases:complaints_mi", "cases.view_complaints_mi", "Team"),
     NavEntry("Approvals", "governance:approval_list", "governance.view_approvals", "Work"),
     NavEntry("Clients", "clients:client_list", "clients.view_client", "Portfolio"),
     NavEntry("Audit trail", "governance:audit_list", "governance.view_audit", "Control"),

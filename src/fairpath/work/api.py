@@ -1,0 +1,5 @@
+"""The work domain over the API."""
+
+from ninja import Router
+
+router = Router()
