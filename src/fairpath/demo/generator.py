@@ -1,0 +1,852 @@
+"""The synthetic portfolio: a reproducible, realistic book of customers and agreements with their history.
+
+``generate_portfolio(accounts=N, seed=S, as_of=D, months=M, client_code=C)`` simulates M months of each
+agreement's life — schedule, interest, payments allocated by the default waterfall, late fees, arrears,
+bucket and status changes — and loads it with bulk inserts (``executemany`` on SQLite, ``COPY`` on
+PostgreSQL), a few thousand accounts at a time, never row by row through the ORM. The distributions are
+documented in docs/portfolio.md.
+
+Reproducible: every random draw comes from ``numpy.random.default_rng(seed)`` (vectorised draws) and a
+``random.Random`` seeded from it (per-event draws); timestamps are derived from the dates, never from the
+clock. The same seed, size, as-of date and months give the same rows (ids aside) on any machine.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from fairpath.accounts import rules
+from fairpath.accounts.models import (
+    Address,
+    Agreement,
+    ArrearsState,
+    BucketHistory,
+    ContactPoint,
+    ContactPreference,
+    Customer,
+    FeeTerm,
+    LedgerEntry,
+    PaymentAllocation,
+    ScheduleInstalment,
+    StatusHistory,
+    ThirdParty,
+    VulnerabilityCue,
+)
+from fairpath.clients.models import Client
+from fairpath.core.errors import InvalidInput
+from fairpath.governance.audit import SystemActor, record_event
+
+ACTOR = SystemActor("generator")
+CHUNK_CUSTOMERS = 4000
+
+# ---------------------------------------------------------------------------------------------------- mixes
+PRODUCTS = ["credit_card", "personal_loan", "hire_purchase", "pcp", "lease"]
+PRODUCT_SHARE = [0.35, 0.30, 0.15, 0.12, 0.08]
+BEHAVIOURS = ["always", "early", "occasional_miss", "partial", "persistent", "cures", "rolls_to_default"]
+BEHAVIOUR_SHARE = [0.60, 0.08, 0.12, 0.05, 0.06, 0.05, 0.04]
+AGREEMENTS_PER_CUSTOMER = [1, 2, 3]
+AGREEMENTS_PER_CUSTOMER_SHARE = [0.87, 0.11, 0.02]
+REGIONS = ["ENG", "SCT", "WLS", "NIR", "US"]
+REGION_SHARE = [0.77, 0.08, 0.05, 0.03, 0.07]
+US_STATES = ["NY", "CA", "TX", "FL", "IL", "PA", "OH", "GA", "NC", "AZ"]
+US_STATE_SHARE = [0.16, 0.2, 0.16, 0.14, 0.07, 0.07, 0.06, 0.05, 0.05, 0.04]
+US_ZIP_PREFIX = {"NY": "10", "CA": "90", "TX": "75", "FL": "33", "IL": "60", "PA": "19", "OH": "44", "GA": "30",
+                 "NC": "27", "AZ": "85"}  # fmt: skip
+POSTCODE_AREAS = {
+    "ENG": [
+        "B",
+        "BS",
+        "CB",
+        "L",
+        "LS",
+        "M",
+        "NE",
+        "NG",
+        "S",
+        "SE",
+        "SW",
+        "N",
+        "E",
+        "OX",
+        "PL",
+        "YO",
+        "LE",
+        "BN",
+    ],
+    "SCT": ["EH", "G", "AB", "DD", "IV", "KY", "PA"],
+    "WLS": ["CF", "SA", "LL", "NP", "SY"],
+    "NIR": ["BT"],
+}
+TOWNS = {
+    "ENG": ["Birmingham", "Bristol", "Cambridge", "Liverpool", "Leeds", "Manchester", "Newcastle", "Nottingham",
+            "Sheffield", "London", "Oxford", "Plymouth", "York", "Leicester", "Brighton"],
+    "SCT": ["Edinburgh", "Glasgow", "Aberdeen", "Dundee", "Inverness"],
+    "WLS": ["Cardiff", "Swansea", "Wrexham", "Newport"],
+    "NIR": ["Belfast", "Derry", "Lisburn"],
+    "NY": ["New York", "Buffalo"], "CA": ["Los Angeles", "San Diego"], "TX": ["Dallas", "Houston"],
+    "FL": ["Miami", "Orlando"], "IL": ["Chicago"], "PA": ["Philadelphia"], "OH": ["Cleveland"],
+    "GA": ["Atlanta"], "NC": ["Raleigh"], "AZ": ["Phoenix"],
+}  # fmt: skip
+STREETS = ["High Street", "Station Road", "Church Lane", "Park Avenue", "Victoria Road", "Mill Lane", "Green Lane",
+           "Queens Road", "King Street", "Manor Way", "Oak Drive", "Main Street", "Elm Street", "Maple Avenue"]  # fmt: skip
+FIRST_NAMES = ["Oliver", "Amelia", "George", "Isla", "Harry", "Ava", "Noah", "Mia", "Jack", "Ivy", "Leo", "Lily",
+               "Arthur", "Freya", "Muhammad", "Grace", "Oscar", "Sophia", "Charlie", "Emily", "Thomas", "Poppy",
+               "James", "Ella", "William", "Evie", "Jacob", "Chloe", "Aisha", "Priya", "Ravi", "Fatima", "Kwame",
+               "Chidi", "Siobhan", "Niamh", "Callum", "Eilidh", "Rhys", "Carys", "Wei", "Mei", "Tomasz", "Zofia",
+               "David", "Sarah", "Michael", "Jessica", "Daniel", "Laura", "Joseph", "Rebecca", "Carlos", "Maria"]  # fmt: skip
+LAST_NAMES = ["Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans", "Wilson", "Thomas", "Johnson",
+              "Roberts", "Robinson", "Thompson", "Wright", "Walker", "White", "Edwards", "Hughes", "Green", "Hall",
+              "Lewis", "Harris", "Clarke", "Patel", "Jackson", "Wood", "Turner", "Martin", "Cooper", "Hill", "Ward",
+              "Morris", "Moore", "Clark", "Lee", "King", "Baker", "Harrison", "Morgan", "Allen", "James", "Scott",
+              "Phillips", "Watson", "Davis", "Parker", "Price", "Bennett", "Young", "Griffiths", "Mitchell", "Kelly",
+              "Cook", "Carter", "Richardson", "Bailey", "Collins", "Bell", "Shaw", "Murphy", "Miller", "Cox",
+              "Richards", "Khan", "Marshall", "Anderson", "Simpson", "Ellis", "Adams", "Singh", "Begum", "Ali",
+              "Campbell", "Stewart", "MacDonald", "Reid", "Murray", "Kaur", "O'Brien", "Nowak", "Kowalski",
+              "Garcia", "Rodriguez", "Nguyen", "Okafor", "Mensah", "Chen", "Wang", "Ahmed", "Hussain"]  # fmt: skip
+TITLES = ["Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", ""]
+TITLE_SHARE = [0.4, 0.2, 0.2, 0.08, 0.02, 0.02, 0.08]
+VULNERABILITY = [
+    ("health", "Long-term illness affecting ability to work", False),
+    ("health", "Mental health condition disclosed", False),
+    ("health", "Hospital stay", True),
+    ("life_events", "Bereavement", True),
+    ("life_events", "Job loss", True),
+    ("life_events", "Relationship breakdown", True),
+    ("resilience", "Low income, no savings", True),
+    ("resilience", "Multiple debts", True),
+    ("capability", "Low literacy or numeracy", False),
+    ("capability", "English is not first language", False),
+]
+VULNERABILITY_SHARE = [0.14, 0.14, 0.06, 0.08, 0.12, 0.08, 0.16, 0.1, 0.06, 0.06]
+LATE_FEE = ("late_payment", 1_200, "Staff time, letters and calls for one missed payment (CONC 7.7)")
+RETURNED_FEE = ("returned_payment", 1_000, "Bank charge and handling of a returned direct debit")
+
+
+@dataclass
+class GenerateSummary:
+    client_code: str
+    customers: int = 0
+    agreements: int = 0
+    instalments: int = 0
+    ledger_entries: int = 0
+    allocations: int = 0
+    seconds: float = 0.0
+    behaviours: dict[str, int] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------------- loader
+
+
+class BulkLoader:
+    """Inserts rows with explicit ids: ``executemany`` on SQLite, ``COPY`` on PostgreSQL."""
+
+    def __init__(self) -> None:
+        self.vendor = connection.vendor
+        if self.vendor == "sqlite":
+            connection.ensure_connection()
+            _register_sqlite_adapters()
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA cache_size = -262144")  # 256 MB of page cache for the index inserts
+        self.next_ids: dict[type[models.Model], int] = {}
+        self.tables: list[type[models.Model]] = []
+
+    def reserve(self, model: type[models.Model], count: int) -> int:
+        """The first of ``count`` new ids for ``model``."""
+        if model not in self.next_ids:
+            top = model._default_manager.aggregate(top=models.Max("id"))["top"] or 0
+            self.next_ids[model] = top + 1
+            self.tables.append(model)
+        first = self.next_ids[model]
+        self.next_ids[model] += count
+        return first
+
+    def write(self, model: type[models.Model], columns: Sequence[str], rows: list[tuple]) -> None:
+        if not rows:
+            return
+        table = model._meta.db_table
+        names = ", ".join(connection.ops.quote_name(column) for column in columns)
+        if any(isinstance(value, list) for value in rows[0]):  # JSON columns go in as JSON text
+            rows = [tuple(json.dumps(v) if isinstance(v, list) else v for v in row) for row in rows]
+        if self.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                raw = cursor.cursor
+                with raw.copy(f"COPY {connection.ops.quote_name(table)} ({names}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+        else:
+            placeholders = ", ".join("?" for _ in columns)
+            raw = connection.connection.cursor()
+            try:
+                raw.executemany(
+                    f"INSERT INTO {connection.ops.quote_name(table)} ({names}) VALUES ({placeholders})", rows
+                )
+            finally:
+                raw.close()
+
+    def finish(self) -> None:
+        """Move PostgreSQL's id sequences past the ids used here."""
+        if self.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            for model in self.tables:
+                table = model._meta.db_table
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT COALESCE(MAX(id), 1) FROM "
+                    f"{connection.ops.quote_name(table)}))",
+                    [table],
+                )
+
+
+def _register_sqlite_adapters() -> None:
+    """Dates as ISO text and datetimes as naive UTC text: how Django itself stores them in SQLite."""
+    import sqlite3
+
+    sqlite3.register_adapter(date, date.isoformat)
+    sqlite3.register_adapter(
+        datetime, lambda value: value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+    )
+
+
+FOURTEEN_DAYS = timedelta(days=14)
+
+
+def _add_months(day: date, months: int, on_day: int | None = None) -> date:
+    """The same day (or ``on_day``) ``months`` later, clamped to the month's last day (31 Jan + 1 = 29 Feb)."""
+    total = day.year * 12 + day.month - 1 + months
+    year, month = divmod(total, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(on_day or day.day, last))
+
+
+def _month_end(day: date) -> date:
+    return date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
+
+
+def _noon(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+
+
+# -------------------------------------------------------------------------------------------- agreement life
+
+
+@dataclass
+class Terms:
+    product: str
+    frequency: str
+    rate_bp: int
+    principal: int
+    term: int | None
+    instalment: int
+    balloon: int | None
+    credit_limit: int | None
+    opened_on: date
+    first_due_on: date
+    end_on: date | None
+    schedule: list[tuple[date, int, int]]
+
+
+def _amortised(
+    principal: int, rate_bp: int, periods: int, per_year: int, balloon: int = 0
+) -> list[tuple[int, int]]:
+    """(interest, principal) per instalment of a level-payment loan, exact to the penny, balloon left over."""
+    rate = rate_bp / 10_000 / per_year
+    financed = principal - (balloon / (1 + rate) ** periods if rate else balloon)
+    payment = financed * rate / (1 - (1 + rate) ** -periods) if rate else financed / periods
+    level = int(round(payment))
+    remaining = principal
+    rows = []
+    for number in range(periods):
+        interest = int(round(remaining * rate))
+        repaid = level - interest if number < periods - 1 else remaining - balloon
+        repaid = max(min(repaid, remaining - balloon), 0)
+        rows.append((interest, repaid))
+        remaining -= repaid
+    return rows
+
+
+def _terms(product: str, rnd: random.Random, as_of: date, months: int) -> Terms:
+    months_on_book = rnd.randint(1, months)
+    opened_on = _add_months(as_of, -months_on_book) - timedelta(days=rnd.randint(0, 27))
+    day = min(opened_on.day, 28) if rnd.random() < 0.85 else 31  # some pay on the last day of the month
+    first_due_on = _add_months(opened_on, 1, day)
+    frequency, per_year = "monthly", 12
+    balloon = credit_limit = None
+    if product == "credit_card":
+        credit_limit = rnd.choice([50_000, 100_000, 150_000, 200_000, 300_000, 500_000, 750_000, 1_000_000])
+        principal = int(credit_limit * rnd.uniform(0.2, 0.95))
+        rate_bp = rnd.choice([1990, 2290, 2490, 2790, 2990, 3490])
+        minimum = max(2_500, principal * 3 // 100)
+        horizon = _add_months(as_of, 1)
+        count = 0
+        schedule = []
+        while _add_months(first_due_on, count) <= horizon:
+            interest = principal * rate_bp // 120_000
+            schedule.append((_add_months(first_due_on, count), interest, max(minimum - interest, 0)))
+            count += 1
+        return Terms(product, frequency, rate_bp, principal, None, minimum, None, credit_limit, opened_on,
+                     first_due_on, None, schedule)  # fmt: skip
+    if product == "personal_loan":
+        principal = int(min(max(rnd.lognormvariate(np.log(750_000), 0.6), 100_000), 3_500_000)) // 100 * 100
+        term = rnd.choice([12, 24, 36, 48, 60])
+        rate_bp = rnd.choice([590, 790, 990, 1290, 1590, 1990, 2490])
+        if rnd.random() < 0.05 and term <= 24:
+            frequency, per_year, term = "weekly", 52, term * 52 // 12
+            first_due_on = opened_on + timedelta(days=7)
+    elif product == "hire_purchase":
+        principal = int(min(max(rnd.lognormvariate(np.log(1_200_000), 0.5), 300_000), 5_000_000)) // 100 * 100
+        term, rate_bp = rnd.choice([24, 36, 48, 60]), rnd.choice([790, 990, 1190, 1490])
+    elif product == "pcp":
+        principal = int(min(max(rnd.lognormvariate(np.log(2_200_000), 0.4), 800_000), 7_000_000)) // 100 * 100
+        term, rate_bp = rnd.choice([24, 36, 48]), rnd.choice([690, 890, 990, 1190])
+        balloon = int(principal * rnd.uniform(0.35, 0.45)) // 100 * 100
+    else:  # lease: rentals, no interest
+        rental = int(min(max(rnd.lognormvariate(np.log(35_000), 0.35), 15_000), 120_000)) // 100 * 100
+        term, rate_bp = rnd.choice([24, 36, 48]), 0
+        principal = rental * term
+    rows = _amortised(principal, rate_bp, term, per_year, balloon or 0)
+    step = (
+        (lambda n: first_due_on + timedelta(weeks=n))
+        if frequency == "weekly"
+        else (lambda n: _add_months(first_due_on, n))
+    )
+    schedule = [(step(number), interest, repaid) for number, (interest, repaid) in enumerate(rows)]
+    end_on = schedule[-1][0]
+    if balloon:
+        schedule.append((end_on, 0, balloon))
+    instalment = rows[0][0] + rows[0][1]
+    return Terms(product, frequency, rate_bp, principal, term, instalment, balloon, credit_limit, opened_on,
+                 first_due_on, end_on, schedule)  # fmt: skip
+
+
+def _payment_plan(behaviour: str, schedule: list[tuple[date, int, int]], terms: Terms, as_of: date,
+                  rnd: random.Random) -> list[tuple[date, int]]:  # fmt: skip
+    """The payments this kind of payer makes: (date, amount), before the waterfall spreads them."""
+    due = [(day, interest + principal) for day, interest, principal in schedule if day <= as_of]
+    if not due:
+        return []
+    turn = rnd.randint(1, max(len(due) - 1, 1))  # when trouble starts, for the troubled behaviours
+    missed_run = rnd.randint(2, 3)
+    payments: list[tuple[date, int]] = []
+    owed = 0  # unpaid so far, as the payer sees it
+    for number, (day, amount) in enumerate(due):
+        owed += amount
+        pay_day = max(day - timedelta(days=rnd.randint(0, 3)), terms.opened_on)
+        pay = amount
+        if behaviour == "early":
+            pay_day = max(day - timedelta(days=rnd.randint(5, 15)), terms.opened_on)
+        elif behaviour == "occasional_miss":
+            pay = 0 if rnd.random() < 0.1 else (owed if rnd.random() < 0.7 else amount)
+        elif behaviour == "partial":
+            pay = int(amount * rnd.uniform(0.4, 0.9))
+        elif behaviour == "persistent":
+            pay = 0 if turn <= number < turn + rnd.choice([1, 1, 2]) and owed <= 2 * amount else amount
+        elif behaviour == "cures":
+            if turn <= number < turn + missed_run:
+                pay = 0
+            elif number >= turn + missed_run:
+                pay = min(owed, int(amount * 1.5))
+        elif behaviour == "rolls_to_default" and number >= turn:
+            pay = int(amount * 0.1) if rnd.random() < 0.15 else 0
+        if pay > 0:
+            pay_day = min(pay_day, as_of)
+            payments.append((pay_day, pay))
+            owed = max(owed - pay, 0)
+    return payments
+
+
+@dataclass
+class Life:
+    """What happened to one agreement: rows to insert (ids filled in by the caller) and where it ended."""
+
+    entries: list[tuple] = field(default_factory=list)  # (id, kind, amount, posted_on, fee_type, reference)
+    allocations: list[tuple] = field(
+        default_factory=list
+    )  # (entry id, component, instalment id, fee id, amount)
+    paid: dict[int, list[int]] = field(
+        default_factory=dict
+    )  # instalment id -> [interest paid, principal paid]
+    buckets: list[tuple] = field(default_factory=list)  # (as_of, from, to, dpd, arrears)
+    arrears: tuple[int, int, int, date | None] = (0, 0, 0, None)
+    balance: int = 0
+
+
+def _simulate(terms: Terms, behaviour: str, first_instalment_id: int, next_entry_id: Callable[[], int],
+              as_of: date, months: int, rnd: random.Random) -> Life:  # fmt: skip
+    """Run the agreement's life: postings, waterfall allocation, late fees and month-end arrears buckets."""
+    life = Life()
+    schedule = terms.schedule
+    count = len(schedule)
+    due_on = [row[0] for row in schedule]
+    due = [[row[1], row[2]] for row in schedule]  # interest, principal
+    paid = [[0, 0] for _ in range(count)]
+    fees: list[list] = []  # [fee entry id, posted_on, amount, paid]
+    cursor = [0]  # first instalment not fully paid
+
+    def post(kind: str, amount: int, day: date, fee_type: str = "", reference: str = "") -> int:
+        entry_id = next_entry_id()
+        life.entries.append((entry_id, kind, amount, day, fee_type, reference))
+        life.balance += amount
+        return entry_id
+
+    post("purchase" if terms.product == "credit_card" else "drawdown", terms.principal, terms.opened_on)
+    events: list[tuple[date, int, str, int]] = []
+    for number in range(count):
+        day = due_on[number]
+        if day > as_of:
+            break
+        if due[number][0]:
+            events.append((day, 0, "interest", due[number][0]))
+        if day + FOURTEEN_DAYS <= as_of:
+            events.append((day + FOURTEEN_DAYS, 2, "fee_check", number))
+    for pay_day, amount in _payment_plan(behaviour, schedule, terms, as_of, rnd):
+        events.append((pay_day, 1, "payment", amount))
+    snapshot = _month_end(max(terms.opened_on, _add_months(as_of, -months)))
+    while snapshot < as_of:
+        events.append((snapshot, 3, "snapshot", 0))
+        snapshot = _month_end(_add_months(snapshot, 1))
+    events.append((as_of, 3, "snapshot", 0))
+    events.sort()
+    bucket = ""
+    references = 0
+    may_charge = behaviour not in ("always", "early")
+    for day, _, kind, value in events:
+        if kind == "interest":
+            post("interest", value, day)
+        elif kind == "fee_check":
+            if may_charge and paid[value][0] + paid[value][1] < due[value][0] + due[value][1]:
+                fee_id = post("fee", LATE_FEE[1], day, fee_type=LATE_FEE[0])
+                fees.append([fee_id, day, LATE_FEE[1], 0])
+        elif kind == "payment":
+            references += 1
+            entry_id = post("payment", -value, day, reference=f"PAY{references:04d}")
+            _allocate(life, entry_id, value, day, first_instalment_id, due_on, due, paid, fees, cursor)
+        else:
+            arrears = missed = 0
+            oldest: date | None = None
+            for number in range(cursor[0], count):
+                if due_on[number] >= day:
+                    break
+                unpaid = due[number][0] + due[number][1] - paid[number][0] - paid[number][1]
+                if unpaid > 0:
+                    arrears += unpaid
+                    missed += 1
+                    oldest = oldest or due_on[number]
+            dpd = (day - oldest).days if oldest else 0
+            new_bucket = rules.bucket_for(dpd)
+            if new_bucket != bucket:
+                life.buckets.append((day, bucket, new_bucket, dpd, arrears))
+                bucket = new_bucket
+            life.arrears = (arrears, missed, dpd, oldest)
+    life.paid = {first_instalment_id + number: paid[number] for number in range(count)}
+    return life
+
+
+def _allocate(life: Life, entry_id: int, amount: int, day: date, first_id: int, due_on: list[date],
+              due: list[list[int]], paid: list[list[int]], fees: list[list], cursor: list[int]) -> None:  # fmt: skip
+    """LEDGER-WATERFALL (default): oldest due first — fee, interest, principal — then ahead, then unallocated."""
+    remaining = amount
+    now: list[
+        tuple[date, int, int]
+    ] = []  # (date, component rank, index): fees rank 0, interest 1, principal 2
+    for index, fee in enumerate(fees):
+        if fee[3] < fee[2] and fee[1] <= day:
+            now.append((fee[1], 0, index))
+    number = cursor[0]
+    count = len(due_on)
+    while number < count and due_on[number] <= day:
+        if paid[number][0] < due[number][0]:
+            now.append((due_on[number], 1, number))
+        if paid[number][1] < due[number][1]:
+            now.append((due_on[number], 2, number))
+        number += 1
+    now.sort()
+    ahead = [(due_on[n], rank, n) for n in range(number, count) for rank in (1, 2)]
+    for _, rank, index in now + ahead:
+        if remaining == 0:
+            break
+        if rank == 0:
+            fee = fees[index]
+            part = min(fee[2] - fee[3], remaining)
+            fee[3] += part
+            life.allocations.append((entry_id, "fee", None, fee[0], part))
+        else:
+            slot = rank - 1
+            part = min(due[index][slot] - paid[index][slot], remaining)
+            if part <= 0:
+                continue
+            paid[index][slot] += part
+            life.allocations.append(
+                (entry_id, "interest" if slot == 0 else "principal", first_id + index, None, part)
+            )
+        remaining -= part
+    if remaining:
+        life.allocations.append((entry_id, "unallocated", None, None, remaining))
+    while (
+        cursor[0] < count
+        and paid[cursor[0]][0] >= due[cursor[0]][0]
+        and paid[cursor[0]][1] >= due[cursor[0]][1]
+    ):
+        cursor[0] += 1
+
+
+def _status_path(behaviour: str, life: Life, terms: Terms, as_of: date, rnd: random.Random) -> list[tuple]:
+    """(day, from, to, reason) moves consistent with the arrears: in arrears exactly when payments are missed."""
+    moves: list[tuple] = [(terms.opened_on, "", "up_to_date", "opened")]
+    status = "up_to_date"
+    for day, _from_bucket, to_bucket, _dpd, _arrears in life.buckets:
+        target = "up_to_date" if to_bucket == "current" else "in_arrears"
+        if target != status:
+            moves.append((day, status, target, "arrears"))
+            status = target
+    arrears, missed, dpd, oldest = life.arrears
+    if missed == 0:
+        if terms.end_on and terms.end_on < as_of and life.balance <= 0:
+            moves.append((terms.end_on, status, "settled", "paid in full"))
+        return moves
+    if status != "in_arrears":
+        moves.append((as_of, status, "in_arrears", "arrears"))
+    assert oldest is not None
+    if behaviour == "rolls_to_default" and dpd >= 90:
+        moves.append((oldest + timedelta(days=90), "in_arrears", "default", "default notice expired"))
+        if dpd >= 180 and rnd.random() < 0.6:
+            moves.append((oldest + timedelta(days=180), "default", "recoveries", "passed to recoveries"))
+        return moves
+    draw = rnd.random()
+    if behaviour == "persistent" and draw < 0.3:
+        moves.append(
+            (as_of - timedelta(days=rnd.randint(0, 20)), "in_arrears", "arrangement", "payment arrangement")
+        )
+    elif draw < 0.04:
+        moves.append(
+            (as_of - timedelta(days=rnd.randint(0, 20)), "in_arrears", "forbearance", "interest frozen")
+        )
+    elif draw < 0.05:
+        moves.append(
+            (as_of - timedelta(days=rnd.randint(1, 40)), "in_arrears", "breathing_space", "BS-START")
+        )
+    return moves
+
+
+# ------------------------------------------------------------------------------------------------ customers
+
+CUSTOMER_COLUMNS = ("id", "client_id", "reference", "title", "first_name", "last_name", "date_of_birth",
+                    "last_name_key", "full_name_key", "created_at")  # fmt: skip
+ADDRESS_COLUMNS = ("id", "client_id", "customer_id", "kind", "line1", "line2", "town", "postcode", "postcode_key",
+                   "country", "region", "is_current")  # fmt: skip
+CONTACT_COLUMNS = ("id", "client_id", "customer_id", "channel", "kind", "value", "search_key", "is_primary",
+                   "has_call_consent", "has_text_consent", "has_email_consent", "is_opted_out", "opted_out_at")  # fmt: skip
+PREFERENCE_COLUMNS = ("id", "client_id", "customer_id", "channel", "is_preferred", "is_refused", "earliest_time",
+                      "latest_time", "weekdays", "note")  # fmt: skip
+VULNERABILITY_COLUMNS = ("id", "client_id", "customer_id", "driver", "description", "is_temporary", "review_on",
+                         "lawful_basis", "recorded_on")  # fmt: skip
+THIRD_PARTY_COLUMNS = ("id", "client_id", "customer_id", "agreement_id", "kind", "name", "organisation", "phone",
+                       "email", "authority_from", "authority_until")  # fmt: skip
+AGREEMENT_COLUMNS = ("id", "client_id", "customer_id", "reference", "product", "currency", "rate_bp",
+                     "instalment_minor", "frequency", "term_instalments", "credit_limit_minor", "balloon_minor",
+                     "opened_on", "first_due_on", "end_on", "status", "balance_minor", "disputed_since")  # fmt: skip
+FEE_COLUMNS = ("id", "client_id", "agreement_id", "fee_type", "amount_minor", "cost_basis")
+INSTALMENT_COLUMNS = ("id", "client_id", "agreement_id", "sequence", "due_on", "interest_due_minor",
+                      "principal_due_minor", "amount_due_minor", "interest_paid_minor", "principal_paid_minor",
+                      "amount_paid_minor")  # fmt: skip
+ENTRY_COLUMNS = ("id", "client_id", "agreement_id", "kind", "amount_minor", "currency", "posted_on", "created_at",
+                 "fee_type", "reverses_id", "reference", "description", "actor_label")  # fmt: skip
+ALLOCATION_COLUMNS = (
+    "id",
+    "client_id",
+    "entry_id",
+    "component",
+    "instalment_id",
+    "fee_entry_id",
+    "amount_minor",
+)
+ARREARS_COLUMNS = ("id", "client_id", "agreement_id", "as_of", "arrears_minor", "missed_payments", "days_past_due",
+                   "oldest_unpaid_due_on", "bucket")  # fmt: skip
+BUCKET_COLUMNS = ("id", "client_id", "agreement_id", "as_of", "from_bucket", "to_bucket", "days_past_due",
+                  "arrears_minor", "recorded_at")  # fmt: skip
+STATUS_COLUMNS = ("id", "client_id", "agreement_id", "from_status", "to_status", "changed_on", "changed_at",
+                  "actor_label", "reason")  # fmt: skip
+
+
+def _postcode(region: str, state: str, rnd: random.Random) -> str:
+    if region == "US":
+        return f"{US_ZIP_PREFIX[state]}{rnd.randint(0, 999):03d}"
+    area = rnd.choice(POSTCODE_AREAS[region])
+    letters = "ABDEFGHJLNPQRSTUWXYZ"
+    return f"{area}{rnd.randint(1, 29)} {rnd.randint(0, 9)}{rnd.choice(letters)}{rnd.choice(letters)}"
+
+
+def _phone(region: str, rnd: random.Random) -> str:
+    if region == "US":
+        return f"({rnd.randint(201, 989)}) 555-{rnd.randint(0, 9999):04d}"
+    return f"07{rnd.randint(100, 999)} {rnd.randint(0, 999999):06d}"
+
+
+class Batch:
+    """The rows of one chunk of customers, per table."""
+
+    def __init__(self) -> None:
+        self.rows: dict[type[models.Model], list[tuple]] = {}
+
+    def add(self, model: type[models.Model], row: tuple) -> None:
+        self.rows.setdefault(model, []).append(row)
+
+    def flush(self, loader: BulkLoader) -> dict[type[models.Model], int]:
+        columns = {
+            Customer: CUSTOMER_COLUMNS, Address: ADDRESS_COLUMNS, ContactPoint: CONTACT_COLUMNS,
+            ContactPreference: PREFERENCE_COLUMNS, VulnerabilityCue: VULNERABILITY_COLUMNS,
+            Agreement: AGREEMENT_COLUMNS, ThirdParty: THIRD_PARTY_COLUMNS, FeeTerm: FEE_COLUMNS,
+            ScheduleInstalment: INSTALMENT_COLUMNS, LedgerEntry: ENTRY_COLUMNS,
+            PaymentAllocation: ALLOCATION_COLUMNS, ArrearsState: ARREARS_COLUMNS, BucketHistory: BUCKET_COLUMNS,
+            StatusHistory: STATUS_COLUMNS,
+        }  # fmt: skip
+        counts: dict[type[models.Model], int] = {}
+        columns_of: dict[type[models.Model], tuple[str, ...]] = columns  # type: ignore[assignment]
+        for model, table_columns in columns_of.items():  # parents before children
+            rows = self.rows.get(model, [])
+            loader.write(model, table_columns, rows)
+            counts[model] = len(rows)
+        self.rows = {}
+        return counts
+
+
+class IdCounter:
+    """Hands out ids after the table's current maximum (generation assumes no other writer to these tables)."""
+
+    def __init__(self, loader: BulkLoader, model: type[models.Model]) -> None:
+        self.next = loader.reserve(model, 0)
+
+    def take(self) -> int:
+        value = self.next
+        self.next += 1
+        return value
+
+    def take_many(self, count: int) -> int:
+        first = self.next
+        self.next += count
+        return first
+
+
+def generate_portfolio(
+    *,
+    accounts: int,
+    seed: int,
+    as_of: date | None = None,
+    months: int = 18,
+    client_code: str | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> GenerateSummary:
+    """Make ``accounts`` agreements (with their customers and history) for one client, reproducibly."""
+    if accounts < 1:
+        raise InvalidInput("Generate at least one account", field="accounts")
+    if not 1 <= months <= 120:
+        raise InvalidInput("History is 1 to 120 months", field="months")
+    as_of = as_of or timezone.localdate()
+    started = time.perf_counter()
+    client = _client(client_code)
+    if Customer.objects.filter(client=client).exists():
+        raise InvalidInput(
+            f"Client {client.code} already has customers; generate into an empty client", field="client"
+        )
+    rng = np.random.default_rng(seed)
+    counts = rng.choice(AGREEMENTS_PER_CUSTOMER, size=accounts, p=AGREEMENTS_PER_CUSTOMER_SHARE)
+    cumulative = np.cumsum(counts)
+    customers = int(np.searchsorted(cumulative, accounts) + 1)
+    counts = counts[:customers]
+    counts[-1] -= int(cumulative[customers - 1] - accounts)
+    products = rng.choice(PRODUCTS, size=accounts, p=PRODUCT_SHARE)
+    behaviours = rng.choice(BEHAVIOURS, size=accounts, p=BEHAVIOUR_SHARE)
+    regions = rng.choice(REGIONS, size=customers, p=REGION_SHARE)
+    states = rng.choice(US_STATES, size=customers, p=US_STATE_SHARE)
+    ages = np.clip(rng.normal(44, 13, size=customers), 18, 88).astype(int)
+    first_names = rng.integers(0, len(FIRST_NAMES), size=customers)
+    last_names = rng.integers(0, len(LAST_NAMES), size=customers)
+    seeds = rng.integers(0, 2**63 - 1, size=customers)
+    prefix = "".join(character for character in client.code.upper() if character.isalnum())[:3] or "FP"
+    summary = GenerateSummary(client.code, customers=customers, agreements=accounts)
+    summary.behaviours = {name: int((behaviours == name).sum()) for name in BEHAVIOURS}
+    loader = BulkLoader()
+    context = _Ids(loader, client)
+    agreement_index = 0
+    with transaction.atomic():
+        for chunk_start in range(0, customers, CHUNK_CUSTOMERS):
+            chunk_end = min(chunk_start + CHUNK_CUSTOMERS, customers)
+            chunk_agreements = int(counts[chunk_start:chunk_end].sum())
+            batch = Batch()
+            for index in range(chunk_start, chunk_end):
+                rnd = random.Random(int(seeds[index]))
+                customer_id = context.customers.take()
+                region = str(regions[index])
+                state = str(states[index])
+                _customer_rows(batch, context, client, customer_id, index, prefix, region, state,
+                               FIRST_NAMES[first_names[index]], LAST_NAMES[last_names[index]], int(ages[index]),
+                               as_of, rnd)  # fmt: skip
+                for _ in range(int(counts[index])):
+                    _agreement_rows(batch, context, client, customer_id, agreement_index, prefix,
+                                    str(products[agreement_index]), str(behaviours[agreement_index]), as_of, months,
+                                    rnd)  # fmt: skip
+                    agreement_index += 1
+            written = batch.flush(loader)
+            summary.instalments += written[ScheduleInstalment]
+            summary.ledger_entries += written[LedgerEntry]
+            summary.allocations += written[PaymentAllocation]
+            if on_progress:
+                on_progress(chunk_agreements)
+        loader.finish()
+        record_event(
+            actor=ACTOR,
+            action="accounts.portfolio_generated",
+            object_type="clients.client",
+            object_id=str(client.pk),
+            client_id=client.pk,
+            after={"accounts": accounts, "customers": customers, "seed": seed, "as_of": as_of.isoformat(),
+                   "months": months},
+        )  # fmt: skip
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _client(code: str | None) -> Client:
+    from fairpath.clients.actions import create_client
+
+    code = code or "synthetic"
+    client = Client.objects.filter(code=code).first()
+    if client is None:
+        client = create_client(code=code, name=code.replace("-", " ").title() + " (synthetic)", actor=ACTOR)
+    return client
+
+
+class _Ids:
+    """One id counter per table."""
+
+    def __init__(self, loader: BulkLoader, client: Client) -> None:
+        self.customers = IdCounter(loader, Customer)
+        self.addresses = IdCounter(loader, Address)
+        self.contacts = IdCounter(loader, ContactPoint)
+        self.preferences = IdCounter(loader, ContactPreference)
+        self.cues = IdCounter(loader, VulnerabilityCue)
+        self.third_parties = IdCounter(loader, ThirdParty)
+        self.agreements = IdCounter(loader, Agreement)
+        self.fee_terms = IdCounter(loader, FeeTerm)
+        self.instalments = IdCounter(loader, ScheduleInstalment)
+        self.entries = IdCounter(loader, LedgerEntry)
+        self.allocations = IdCounter(loader, PaymentAllocation)
+        self.arrears = IdCounter(loader, ArrearsState)
+        self.buckets = IdCounter(loader, BucketHistory)
+        self.statuses = IdCounter(loader, StatusHistory)
+        self.currency = client.base_currency
+
+
+def _customer_rows(batch: Batch, chunk: _Ids, client: Client, customer_id: int, index: int, prefix: str,
+                   region: str, state: str, first: str, last: str, age: int, as_of: date,
+                   rnd: random.Random) -> None:  # fmt: skip
+    title = rnd.choices(TITLES, TITLE_SHARE)[0]
+    born = _add_months(as_of, -12 * age) - timedelta(days=rnd.randint(1, 364))
+    batch.add(Customer, (customer_id, client.pk, f"{prefix}C{index + 1:07d}", title, first, last, born,
+                         rules.name_key(last), rules.name_key(first, last), _noon(as_of)))  # fmt: skip
+    country, area = ("US", state) if region == "US" else ("GB", region)
+    postcode = _postcode(region, state, rnd)
+    town = rnd.choice(TOWNS[state if region == "US" else region])
+    line1 = f"{rnd.randint(1, 240)} {rnd.choice(STREETS)}"
+    batch.add(Address, (chunk.addresses.take(), client.pk, customer_id, "home", line1, "", town, postcode,
+                        rules.normalise_postcode(postcode), country, area, True))  # fmt: skip
+    if rnd.random() < 0.08:
+        old = _postcode(region, state, rnd)
+        batch.add(Address, (chunk.addresses.take(), client.pk, customer_id, "previous",
+                            f"{rnd.randint(1, 240)} {rnd.choice(STREETS)}", "", town, old,
+                            rules.normalise_postcode(old), country, area, False))  # fmt: skip
+    if rnd.random() < 0.95:
+        mobile = _phone(region, rnd)
+        opted_out = rnd.random() < 0.03
+        batch.add(ContactPoint, (chunk.contacts.take(), client.pk, customer_id, "phone", "mobile", mobile,
+                                 rules.normalise_phone(mobile), True, rnd.random() < 0.9, rnd.random() < 0.6, False,
+                                 opted_out, _noon(as_of - timedelta(days=rnd.randint(1, 300))) if opted_out else None))  # fmt: skip
+    if rnd.random() < 0.3:
+        landline = _phone(region, rnd).replace("07", "01", 1) if region != "US" else _phone(region, rnd)
+        batch.add(ContactPoint, (chunk.contacts.take(), client.pk, customer_id, "phone", "home", landline,
+                                 rules.normalise_phone(landline), False, True, False, False, False, None))  # fmt: skip
+    if rnd.random() < 0.7:
+        domain = rnd.choice(["example.com", "example.org", "example.net"])
+        email = f"{first}.{last}{index + 1}@{domain}".lower().replace("'", "")
+        batch.add(ContactPoint, (chunk.contacts.take(), client.pk, customer_id, "email", "personal", email,
+                                 email, False, False, False, rnd.random() < 0.5, False, None))  # fmt: skip
+    if rnd.random() < 0.2:
+        draw = rnd.random()
+        if draw < 0.5:
+            batch.add(ContactPreference, (chunk.preferences.take(), client.pk, customer_id,
+                                          rnd.choice(["call", "sms", "email", "letter"]), True, False, None, None,
+                                          [], "Preferred channel"))  # fmt: skip
+        elif draw < 0.8:
+            batch.add(ContactPreference, (chunk.preferences.take(), client.pk, customer_id, "call", False, False,
+                                          "17:30:00" if rnd.random() < 0.5 else "09:00:00",
+                                          "20:00:00" if rnd.random() < 0.5 else "12:00:00",
+                                          [0, 1, 2, 3, 4] if rnd.random() < 0.5 else [], "Works shifts"))  # fmt: skip
+        else:
+            batch.add(ContactPreference, (chunk.preferences.take(), client.pk, customer_id,
+                                          rnd.choice(["call", "sms"]), False, True, None, None, [],
+                                          "Asked not to be contacted this way"))  # fmt: skip
+    if rnd.random() < 0.12:
+        driver, description, temporary = rnd.choices(VULNERABILITY, VULNERABILITY_SHARE)[0]
+        recorded = as_of - timedelta(days=rnd.randint(1, 500))
+        batch.add(VulnerabilityCue, (chunk.cues.take(), client.pk, customer_id, driver, description, temporary,
+                                     recorded + timedelta(days=180) if temporary else None, "Explicit consent",
+                                     recorded))  # fmt: skip
+
+
+def _agreement_rows(batch: Batch, chunk: _Ids, client: Client, customer_id: int, index: int, prefix: str,
+                    product: str, behaviour: str, as_of: date, months: int, rnd: random.Random) -> None:  # fmt: skip
+    agreement_id = chunk.agreements.take()
+    terms = _terms(product, rnd, as_of, months)
+    first_instalment = chunk.instalments.take_many(len(terms.schedule))
+    life = _simulate(terms, behaviour, first_instalment, chunk.entries.take, as_of, months, rnd)
+    moves = _status_path(behaviour, life, terms, as_of, rnd)
+    status = moves[-1][2]
+    disputed = as_of - timedelta(days=rnd.randint(1, 60)) if rnd.random() < 0.015 else None
+    currency = chunk.currency
+    batch.add(Agreement, (agreement_id, client.pk, customer_id, f"{prefix}{index + 1:08d}", product, currency,
+                          terms.rate_bp, terms.instalment, terms.frequency, terms.term, terms.credit_limit,
+                          terms.balloon, terms.opened_on, terms.first_due_on, terms.end_on, status, life.balance,
+                          disputed))  # fmt: skip
+    batch.add(FeeTerm, (chunk.fee_terms.take(), client.pk, agreement_id, *LATE_FEE))
+    batch.add(FeeTerm, (chunk.fee_terms.take(), client.pk, agreement_id, *RETURNED_FEE))
+    for sequence, (due_on, interest, principal) in enumerate(terms.schedule, start=1):
+        instalment_id = first_instalment + sequence - 1
+        paid_interest, paid_principal = life.paid[instalment_id]
+        batch.add(ScheduleInstalment, (instalment_id, client.pk, agreement_id, sequence, due_on, interest, principal,
+                                       interest + principal, paid_interest, paid_principal,
+                                       paid_interest + paid_principal))  # fmt: skip
+    for entry_id, kind, amount, posted_on, fee_type, reference in life.entries:
+        batch.add(LedgerEntry, (entry_id, client.pk, agreement_id, kind, amount, currency, posted_on,
+                                _noon(posted_on), fee_type, None, reference, "", ACTOR.label))  # fmt: skip
+    for entry_id, component, instalment_id, fee_id, amount in life.allocations:
+        batch.add(PaymentAllocation, (chunk.allocations.take(), client.pk, entry_id, component, instalment_id,
+                                      fee_id, amount))  # fmt: skip
+    arrears, missed, dpd, oldest = life.arrears
+    batch.add(ArrearsState, (chunk.arrears.take(), client.pk, agreement_id, as_of, arrears, missed, dpd, oldest,
+                             rules.bucket_for(dpd)))  # fmt: skip
+    for day, from_bucket, to_bucket, days, amount in life.buckets:
+        batch.add(BucketHistory, (chunk.buckets.take(), client.pk, agreement_id, day, from_bucket, to_bucket, days,
+                                  amount, _noon(day)))  # fmt: skip
+    for day, from_status, to_status, reason in moves:
+        batch.add(StatusHistory, (chunk.statuses.take(), client.pk, agreement_id, from_status, to_status, day,
+                                  _noon(day), ACTOR.label, reason))  # fmt: skip
+    troubled = behaviour in ("persistent", "rolls_to_default", "cures") and missed > 0
+    if rnd.random() < (0.25 if troubled else 0.01):
+        kind = "debt_adviser" if troubled else rnd.choice(["power_of_attorney", "relative", "representative"])
+        organisation = rnd.choice(
+            ["StepChange Debt Charity", "Citizens Advice", "National Debtline", "PayPlan"]
+        )
+        batch.add(ThirdParty, (chunk.third_parties.take(), client.pk, customer_id,
+                               agreement_id if troubled else None, kind,
+                               f"{rnd.choice(FIRST_NAMES)} {rnd.choice(LAST_NAMES)}",
+                               organisation if kind == "debt_adviser" else "", "", "",
+                               as_of - timedelta(days=rnd.randint(1, 200)), None))  # fmt: skip
