@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "fairpath.governance",
     "fairpath.clients",
     "fairpath.accounts",
+    "fairpath.collections",
+    "fairpath.communications",
     "fairpath.cases",
     "fairpath.work",
     "fairpath.web",

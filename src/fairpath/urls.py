@@ -10,6 +10,8 @@ urlpatterns = [
     path("clients/", include("fairpath.clients.urls")),
     path("governance/", include("fairpath.governance.urls")),
     path("customers/", include("fairpath.accounts.urls")),
+    path("collections/", include("fairpath.collections.urls")),
+    path("communications/", include("fairpath.communications.urls")),
     path("cases/", include("fairpath.cases.urls")),
     path("work/", include("fairpath.work.urls")),
     path("admin/", admin.site.urls),

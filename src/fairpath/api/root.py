@@ -21,6 +21,8 @@ install_error_handlers(api)
 def _mount() -> None:
     from fairpath.accounts.api import router as accounts_router
     from fairpath.cases.api import router as cases_router
+    from fairpath.collections.api import router as collections_router
+    from fairpath.communications.api import router as communications_router
     from fairpath.clients.api import router as clients_router
     from fairpath.governance.api import router as governance_router
     from fairpath.work.api import router as work_router
@@ -28,6 +30,8 @@ def _mount() -> None:
     api.add_router("/", governance_router, tags=["governance"])
     api.add_router("/clients", clients_router, tags=["clients"])
     api.add_router("/", accounts_router, tags=["accounts"])
+    api.add_router("/", collections_router, tags=["collections"])
+    api.add_router("/communications", communications_router, tags=["communications"])
     api.add_router("/cases", cases_router, tags=["cases"])
     api.add_router("/work", work_router, tags=["work"])
 

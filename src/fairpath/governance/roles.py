@@ -110,10 +110,12 @@ def extra_default_permissions() -> dict[str, list[str]]:
     """Each domain's defaults (plain data in its permissions.py, imported explicitly), merged per role."""
     from fairpath.accounts.permissions import DEFAULT_PERMISSIONS as ACCOUNTS
     from fairpath.cases.permissions import DEFAULT_PERMISSIONS as CASES
+    from fairpath.collections.permissions import DEFAULT_PERMISSIONS as COLLECTIONS
+    from fairpath.communications.permissions import DEFAULT_PERMISSIONS as COMMUNICATIONS
     from fairpath.work.permissions import DEFAULT_PERMISSIONS as WORK
 
     merged: dict[str, list[str]] = {}
-    for domain in (ACCOUNTS, CASES, WORK):
+    for domain in (ACCOUNTS, COLLECTIONS, COMMUNICATIONS, CASES, WORK):
         for role_code, names in domain.items():
             merged.setdefault(role_code, []).extend(names)
     return merged

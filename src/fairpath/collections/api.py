@@ -1,0 +1,5 @@
+"""The collections domain over the API."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,5 @@
+"""The communications domain over the API."""
+
+from ninja import Router
+
+router = Router()
