@@ -21,9 +21,9 @@ install_error_handlers(api)
 def _mount() -> None:
     from fairpath.accounts.api import router as accounts_router
     from fairpath.cases.api import router as cases_router
+    from fairpath.clients.api import router as clients_router
     from fairpath.collections.api import router as collections_router
     from fairpath.communications.api import router as communications_router
-    from fairpath.clients.api import router as clients_router
     from fairpath.governance.api import router as governance_router
     from fairpath.work.api import router as work_router
 
