@@ -175,6 +175,18 @@ def test_illegal_status_move_raises_the_named_error_and_writes_nothing(loan):
     assert StatusHistory.objects.filter(agreement=loan).count() == history
 
 
+def test_no_fees_or_interest_during_breathing_space(loan):
+    actions.change_status(agreement=loan, to_status="breathing_space", actor=SETUP, reason="BS registered")
+    for kind in ("fee", "interest"):
+        with pytest.raises(Refusal) as refused:
+            actions.post_entry(
+                agreement=loan, kind=kind, fee_type="late_payment", amount_minor=1_000, currency="GBP",
+                posted_on=date(2024, 3, 1), actor=SETUP,
+            )  # fmt: skip
+        assert refused.value.rule == "BS-EFFECT"
+    assert refreshed(loan).balance_minor == 120_000
+
+
 def test_legal_status_move_writes_history_and_audit(loan):
     actions.change_status(agreement=loan, to_status="breathing_space", actor=SETUP, reason="BS registered")
     assert refreshed(loan).status == "breathing_space"
@@ -200,6 +212,15 @@ operations = st.lists(
     ),
     max_size=12,
 )
+
+
+def reference_arrears(schedule, as_of: date) -> tuple[int, int, int]:
+    """Plainly: unpaid instalments due before the day, and days since the oldest of them."""
+    late = [i for i in schedule if i.due_on < as_of and i.amount_paid_minor < i.amount_due_minor]
+    if not late:
+        return 0, 0, 0
+    oldest = min(i.due_on for i in late)
+    return sum(i.amount_due_minor - i.amount_paid_minor for i in late), len(late), (as_of - oldest).days
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -236,6 +257,13 @@ def test_balance_always_equals_the_ledger_and_nothing_is_overpaid(client_a, step
         )
     for fee_id, (_, outstanding) in actions.fee_outstanding(agreement).items():
         assert outstanding >= 0, fee_id
+    as_of = date(2024, 1, 1) + timedelta(days=max((offset for _, _, offset in steps), default=0) + 1)
+    actions.recompute_arrears(client_ids=[client_a.id], as_of=as_of)
+    state = ArrearsState.objects.get(agreement=agreement)
+    schedule = ScheduleInstalment.objects.filter(agreement=agreement)
+    assert (state.arrears_minor, state.missed_payments, state.days_past_due) == reference_arrears(
+        schedule, as_of
+    )
     for payment in LedgerEntry.objects.filter(agreement=agreement, kind="payment"):
         assert (
             sum(PaymentAllocation.objects.filter(entry=payment).values_list("amount_minor", flat=True))

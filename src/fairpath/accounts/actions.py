@@ -315,8 +315,9 @@ def post_entry(
 ) -> LedgerEntry:
     """Post a non-payment entry (drawdown, purchase, interest, fee, adjustment, waiver, write-off, discount).
 
-    Fees only of a type in the agreement's terms and no more than its amount (UK-CHARGES); a waiver names
-    the fee it waives and cannot waive more than is outstanding. Payments go through ``post_payment``.
+    Fees only of a type in the agreement's terms and no more than its amount (UK-CHARGES); no interest or
+    fees during a breathing space (BS-EFFECT); a waiver names the fee it waives and cannot waive more than
+    is outstanding. Payments go through ``post_payment``.
     """
     if kind in (rules.EntryKind.PAYMENT, rules.EntryKind.PAYMENT_REVERSAL):
         raise InvalidInput(
@@ -326,6 +327,13 @@ def post_entry(
     _check_currency(agreement, currency)
     with transaction.atomic():
         locked = _locked(agreement)
+        if (
+            kind in (rules.EntryKind.FEE, rules.EntryKind.INTEREST)
+            and locked.status == rules.S.BREATHING_SPACE
+        ):
+            raise Refusal(
+                f"No {kind} may be charged during a breathing space", rule="BS-EFFECT", field="kind"
+            )
         if kind == rules.EntryKind.FEE:
             term = FeeTerm.objects.filter(agreement=locked, fee_type=fee_type).first()
             if term is None:
