@@ -24,7 +24,9 @@ NAVIGATION: list[NavEntry] = [
     NavEntry("Cases & complaints", "cases:case_list", "cases.view_case", "Work"),
     NavEntry("Team console", "work:team_console", "work.view_team_console", "Team"),
     NavEntry("Strategies", "collections:strategy_list", "collections.view_strategy", "Team"),
-    NavEntry("Holds & suppressions", "collections:suppression_list", "collections.view_suppressions", "Control"),
+    NavEntry(
+        "Holds & suppressions", "collections:suppression_list", "collections.view_suppressions", "Control"
+    ),
     NavEntry("Templates & outbox", "communications:template_list", "communications.view_template", "Control"),
     NavEntry("Complaints MI", "cases:complaints_mi", "cases.view_complaints_mi", "Team"),
     NavEntry("Approvals", "governance:approval_list", "governance.view_approvals", "Work"),
