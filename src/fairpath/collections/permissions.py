@@ -1,3 +1,24 @@
 """Default permissions the collections domain gives each standard role (added to roles at migrate)."""
 
-DEFAULT_PERMISSIONS: dict[str, list[str]] = {}
+_FRONT_LINE = ["collections.add_contactattempt", "collections.view_hold"]
+_SUPERVISOR = [
+    *_FRONT_LINE,
+    "collections.view_suppressions",
+    "collections.manage_hold",
+    "collections.view_strategy",
+]
+_MANAGER = [*_SUPERVISOR, "collections.change_strategy", "collections.run_cycle"]
+
+DEFAULT_PERMISSIONS: dict[str, list[str]] = {
+    "agent": [*_FRONT_LINE, "collections.manage_hold"],
+    "back_office_executive": [*_FRONT_LINE, "collections.manage_hold"],
+    "team_leader": _SUPERVISOR,
+    "operations_manager": _MANAGER,
+    "head_of_operations": _MANAGER,
+    "compliance_officer": [
+        "collections.view_hold",
+        "collections.view_suppressions",
+        "collections.view_strategy",
+    ],
+    "administrator": ["collections.view_strategy", "collections.view_suppressions"],
+}

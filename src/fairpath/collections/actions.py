@@ -1,0 +1,236 @@
+"""Every change the collections domain makes: keyword-only, explicit actor, one transaction, audit rows.
+
+Holds (BS-START, BS-EFFECT, UK-ADVICE-HOLD, UK-CAPACITY, US-VALIDATION disputes) and the contact log.
+Promises, arrangements and strategies have their own modules (``promises.py``, ``strategies.py``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from fairpath.accounts.models import Agreement
+from fairpath.collections import rules
+from fairpath.collections.models import ContactAttempt, Hold
+from fairpath.collections.policy import check_contact
+from fairpath.collections.rules import ContactDecision
+from fairpath.core.errors import InvalidInput, Refusal
+from fairpath.governance.audit import Actor, actor_label, record_event
+
+
+def _hold(
+    *,
+    agreement: Agreement,
+    kind: rules.HoldKind,
+    starts_on: date,
+    ends_on: date | None,
+    actor: Actor,
+    reason: str,
+    reference: str = "",
+) -> Hold:
+    with transaction.atomic():
+        hold = Hold(
+            client_id=agreement.client_id,
+            agreement=agreement,
+            kind=kind.value,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            reference=reference,
+            reason=reason,
+            created_by=actor_label(actor),
+        )
+        hold.save()
+        record_event(
+            actor=actor,
+            action="collections.hold_started",
+            obj=hold,
+            after={"kind": kind.value, "starts_on": starts_on, "ends_on": ends_on, "agreement": agreement.pk},
+            reason=reason,
+        )
+    return hold
+
+
+def start_breathing_space(
+    *,
+    agreement: Agreement,
+    entered_on: date,
+    actor: Actor,
+    mental_health: bool = False,
+    reference: str = "",
+    reason: str = "",
+) -> Hold:
+    """BS-START: the moratorium starts the day after it is entered in the register.
+
+    A standard breathing space lasts 60 days; a mental-health crisis one lasts until 30 days after the
+    crisis treatment ends (open until that is notified with ``end_hold``).
+    """
+    if mental_health:
+        starts_on = entered_on + timedelta(days=1)
+        return _hold(
+            agreement=agreement,
+            kind=rules.HoldKind.MENTAL_HEALTH_BREATHING_SPACE,
+            starts_on=starts_on,
+            ends_on=None,
+            actor=actor,
+            reason=reason or "Mental-health crisis breathing space registered",
+            reference=reference,
+        )
+    starts_on, ends_on = rules.breathing_space_period(entered_on)
+    return _hold(
+        agreement=agreement,
+        kind=rules.HoldKind.BREATHING_SPACE,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        actor=actor,
+        reason=reason or "Standard breathing space registered",
+        reference=reference,
+    )
+
+
+def start_advice_hold(*, agreement: Agreement, starts_on: date, actor: Actor, reason: str) -> Hold:
+    """UK-ADVICE-HOLD: the customer is getting debt advice; recovery waits 30 days."""
+    if not reason.strip():
+        raise InvalidInput("Say who is advising the customer", field="reason")
+    begin, end = rules.advice_hold_period(starts_on)
+    return _hold(
+        agreement=agreement,
+        kind=rules.HoldKind.DEBT_ADVICE,
+        starts_on=begin,
+        ends_on=end,
+        actor=actor,
+        reason=reason,
+    )
+
+
+def extend_advice_hold(*, hold: Hold, actor: Actor, reason: str) -> Hold:
+    """UK-ADVICE-HOLD: extend by 30 days, once, with a reason."""
+    if not reason.strip():
+        raise InvalidInput("An extension needs a reason", field="reason")
+    with transaction.atomic():
+        locked = Hold.objects.select_for_update().get(pk=hold.pk)
+        if locked.kind != rules.HoldKind.DEBT_ADVICE or locked.ends_on is None:
+            raise Refusal("Only a debt-advice hold can be extended", rule="UK-ADVICE-HOLD", field="hold")
+        if locked.extensions >= 1:
+            raise Refusal("The debt-advice hold was already extended once", rule="UK-ADVICE-HOLD")
+        if locked.ended_early_on is not None:
+            raise Refusal("The hold has ended", rule="UK-ADVICE-HOLD")
+        before = locked.ends_on
+        locked.ends_on = before + timedelta(days=rules.ADVICE_HOLD_EXTENSION_DAYS)
+        locked.extensions += 1
+        locked.save(update_fields=["ends_on", "extensions"])
+        record_event(
+            actor=actor,
+            action="collections.hold_extended",
+            obj=locked,
+            before={"ends_on": before},
+            after={"ends_on": locked.ends_on},
+            reason=reason,
+        )
+    return locked
+
+
+def flag_capacity(*, agreement: Agreement, on: date, actor: Actor, reason: str) -> Hold:
+    """UK-CAPACITY: suspend all collection activity at once, no evidence needed first."""
+    return _hold(
+        agreement=agreement,
+        kind=rules.HoldKind.CAPACITY,
+        starts_on=on,
+        ends_on=None,
+        actor=actor,
+        reason=reason or "Told the customer may lack mental capacity",
+    )
+
+
+def record_dispute(*, agreement: Agreement, on: date, actor: Actor, reason: str) -> Hold:
+    """US-VALIDATION: a dispute in the validation period stops collection until verification is sent."""
+    return _hold(
+        agreement=agreement,
+        kind=rules.HoldKind.DISPUTE,
+        starts_on=on,
+        ends_on=None,
+        actor=actor,
+        reason=reason or "Debt disputed",
+    )
+
+
+def end_hold(*, hold: Hold, last_day: date, actor: Actor, reason: str) -> Hold:
+    """End a hold: ``last_day`` is the last day it is in force (verification sent, capacity resolved...)."""
+    if not reason.strip():
+        raise InvalidInput("Ending a hold needs a reason", field="reason")
+    with transaction.atomic():
+        locked = Hold.objects.select_for_update().get(pk=hold.pk)
+        if last_day < locked.starts_on:
+            raise InvalidInput("A hold cannot end before it starts", field="last_day")
+        if locked.kind == rules.HoldKind.MENTAL_HEALTH_BREATHING_SPACE and locked.ends_on is None:
+            # BS-START: the crisis treatment ended on last_day; the moratorium runs 30 days more.
+            locked.ends_on = rules.mental_health_end(last_day)
+            fields = ["ends_on"]
+        elif locked.ends_on is None:
+            locked.ends_on = last_day
+            fields = ["ends_on"]
+        else:
+            locked.ended_early_on = min(last_day, locked.ends_on)
+            fields = ["ended_early_on"]
+        locked.save(update_fields=fields)
+        record_event(
+            actor=actor,
+            action="collections.hold_ended",
+            obj=locked,
+            after={"ends_on": locked.ends_on, "ended_early_on": locked.ended_early_on},
+            reason=reason,
+        )
+    return locked
+
+
+def record_contact_attempt(
+    *,
+    agreement: Agreement,
+    channel: str,
+    at: datetime | None = None,
+    actor: Actor,
+    party: str = rules.Party.CUSTOMER.value,
+    purpose: str = rules.Purpose.COLLECTIONS.value,
+    is_conversation: bool = False,
+    source: str = "agent",
+) -> tuple[ContactDecision, ContactAttempt]:
+    """Ask the guard and log the answer: an allowed call counts toward US-7IN7, a refusal is counted by rule.
+
+    The agreement row is locked first so two agents cannot both take the 7th call of a window.
+    """
+    moment = at or timezone.now()
+    with transaction.atomic():
+        Agreement.objects.select_for_update().filter(pk=agreement.pk).first()
+        decision = check_contact(
+            agreement=agreement, channel=channel, at=moment, party=party, purpose=purpose
+        )
+        attempt = ContactAttempt(
+            client_id=agreement.client_id,
+            agreement=agreement,
+            channel=channel,
+            party=party,
+            purpose=purpose,
+            at=moment,
+            is_allowed=decision.allowed,
+            is_conversation=is_conversation and decision.allowed,
+            rule=decision.rule or "",
+            message=decision.message[:300],
+            source=source,
+            actor_label=actor_label(actor),
+        )
+        attempt.save()
+        record_event(
+            actor=actor,
+            action="collections.contact_allowed" if decision.allowed else "collections.contact_refused",
+            obj=attempt,
+            after={
+                "agreement": agreement.pk,
+                "channel": channel,
+                "party": party,
+                "purpose": purpose,
+                "at": moment,
+                "rule": decision.rule,
+            },
+        )
+    return decision, attempt

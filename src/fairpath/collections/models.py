@@ -1,0 +1,140 @@
+"""Collections records: holds, the contact log, promises and arrangements, strategies and the daily cycle.
+
+Instants are stored in UTC; hold periods are local calendar dates of the customer, inclusive at both ends.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from fairpath.clients.models import ClientOwned
+from fairpath.collections import rules
+
+HOLD_KIND_CHOICES = [
+    (rules.HoldKind.BREATHING_SPACE.value, "Breathing space (standard)"),
+    (rules.HoldKind.MENTAL_HEALTH_BREATHING_SPACE.value, "Breathing space (mental-health crisis)"),
+    (rules.HoldKind.DEBT_ADVICE.value, "Debt-advice hold"),
+    (rules.HoldKind.CAPACITY.value, "Mental capacity"),
+    (rules.HoldKind.DISPUTE.value, "Dispute in the validation period"),
+]
+CHANNEL_CHOICES = [(channel.value, channel.value.capitalize()) for channel in rules.Channel]
+PARTY_CHOICES = [(party.value, party.value.replace("_", " ").capitalize()) for party in rules.Party]
+PURPOSE_CHOICES = [(purpose.value, purpose.value.capitalize()) for purpose in rules.Purpose]
+
+
+class Hold(ClientOwned):
+    """A period in which collection is suspended (BS-EFFECT, UK-ADVICE-HOLD, UK-CAPACITY, US-VALIDATION).
+
+    Holds stack: several can be in force at once and contact is allowed only when none forbids it.
+    ``ends_on`` is the last day of the hold (inclusive); blank means until someone ends it.
+    """
+
+    agreement = models.ForeignKey("accounts.Agreement", on_delete=models.CASCADE, related_name="holds")
+    kind = models.CharField(max_length=32, choices=HOLD_KIND_CHOICES)
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+    ended_early_on = models.DateField(null=True, blank=True, help_text="Set when ended before its end date")
+    extensions = models.PositiveSmallIntegerField(default=0)
+    reference = models.CharField(max_length=60, blank=True, help_text="Register or case reference")
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["-starts_on", "id"]
+        permissions = [
+            ("view_suppressions", "See holds and suppressed contacts"),
+            ("manage_hold", "Start, extend and end holds"),
+        ]
+        indexes = [models.Index(fields=["agreement", "starts_on"], name="hold_agreement_start")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} from {self.starts_on}"
+
+    @property
+    def last_day(self):  # noqa: ANN201 - date | None
+        return self.ended_early_on or self.ends_on
+
+    def period(self) -> rules.HoldPeriod:
+        return rules.HoldPeriod(rules.HoldKind(self.kind), self.starts_on, self.last_day)
+
+
+class ContactAttempt(ClientOwned):
+    """One proposed contact and the guard's answer. Allowed outbound calls count toward US-7IN7.
+
+    Refusals are kept too (``is_allowed`` false, with the rule), so every suppression is counted and visible.
+    """
+
+    agreement = models.ForeignKey(
+        "accounts.Agreement", on_delete=models.CASCADE, related_name="contact_attempts"
+    )
+    channel = models.CharField(max_length=10, choices=CHANNEL_CHOICES)
+    party = models.CharField(max_length=20, choices=PARTY_CHOICES, default=rules.Party.CUSTOMER.value)
+    purpose = models.CharField(
+        max_length=20, choices=PURPOSE_CHOICES, default=rules.Purpose.COLLECTIONS.value
+    )
+    at = models.DateTimeField()
+    is_allowed = models.BooleanField()
+    is_conversation = models.BooleanField(
+        default=False, help_text="A telephone conversation about the debt took place (US-7IN7)"
+    )
+    rule = models.CharField(max_length=30, blank=True)
+    message = models.CharField(max_length=300, blank=True)
+    source = models.CharField(max_length=30, default="agent", help_text="agent, cycle, communications, api")
+    actor_label = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "id"]
+        indexes = [
+            models.Index(fields=["agreement", "channel", "at"], name="attempt_agreement_channel_at"),
+            models.Index(fields=["client", "is_allowed", "rule"], name="attempt_client_rule"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.at:%Y-%m-%d %H:%M} {'allowed' if self.is_allowed else self.rule}"
+
+
+NOTICE_RULE_CHOICES = [
+    ("UK-NOSIA-FS", "Notice of sums in arrears (fixed-sum)"),
+    ("UK-NOSIA-RA", "Notice of sums in arrears (running account)"),
+    ("UK-DEFAULT", "Default notice"),
+    ("US-VALIDATION", "Validation notice"),
+]
+
+
+class NoticeDue(ClientOwned):
+    """A statutory notice the cycle found due (UK-NOSIA-FS, UK-NOSIA-RA, UK-DEFAULT, US-VALIDATION).
+
+    The communications domain renders and sends the document and sets ``sent_on``; until then the notice
+    is pending. ``send_by`` is the last day it may go (UK-NOSIA-FS: within 14 days beginning with the
+    trigger day); a pending notice past ``send_by`` is late (UK-NOSIA-LATE). One row per agreement, rule
+    and trigger day, so re-running the cycle never raises a notice twice.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        CANCELLED = "cancelled", "Cancelled"
+
+    agreement = models.ForeignKey("accounts.Agreement", on_delete=models.CASCADE, related_name="notices_due")
+    rule = models.CharField(max_length=20, choices=NOTICE_RULE_CHOICES)
+    trigger_on = models.DateField(help_text="The day the duty arose")
+    send_by = models.DateField(help_text="The last day the notice may be sent")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    sent_on = models.DateField(null=True, blank=True)
+    remedy_on = models.DateField(null=True, blank=True, help_text="UK-DEFAULT: last day to remedy")
+    validation_ends_on = models.DateField(null=True, blank=True, help_text="US-VALIDATION: period end")
+    arrears_minor = models.BigIntegerField(default=0)
+    run_date = models.DateField(help_text="The cycle date that raised it")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-trigger_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "rule", "trigger_on"], name="one_notice_per_trigger")
+        ]
+        indexes = [models.Index(fields=["status", "send_by"], name="notice_status_send_by")]
+
+    def __str__(self) -> str:
+        return f"{self.rule} for {self.agreement_id} due by {self.send_by}"

@@ -1,0 +1,192 @@
+"""The contact policy guard: one place decides whether a proposed contact is allowed, and which rule forbids it.
+
+``check_contact`` answers for one agreement (the agent workspace, the communications outbox, the API);
+``check_contacts_bulk`` answers for many at once with a fixed number of queries (the daily cycle). Both
+gather the same facts and call the same pure ``rules.decide``, so they cannot disagree.
+
+Rules: BS-EFFECT, UK-ADVICE-HOLD, UK-CAPACITY, US-VALIDATION (dispute), US-7IN7, US-HOURS and the
+customer's own times (UK-CONTACT), US-OPTOUT, US-REVOKE, UK-STATBAR, US-TIMEBAR.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Max
+
+from fairpath.accounts import rules as account_rules
+from fairpath.accounts.models import (
+    Address,
+    Agreement,
+    ArrearsState,
+    ContactPoint,
+    ContactPreference,
+    LedgerEntry,
+)
+from fairpath.collections import rules
+from fairpath.collections.models import ContactAttempt, Hold, NoticeDue
+from fairpath.collections.rules import ContactDecision
+from fairpath.core.errors import InvalidInput
+
+__all__ = ["ContactDecision", "check_contact", "check_contacts_bulk", "gather_facts"]
+
+CHUNK = 900  # stays under SQLite's bound-parameter limit
+_LOOKBACK_DAYS = rules.CALL_WINDOW_DAYS + 1
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield list(ids[start : start + CHUNK])
+
+
+def _check_vocabulary(channel: str, party: str, purpose: str, at: datetime) -> None:
+    if channel not in {item.value for item in rules.Channel}:
+        raise InvalidInput(f"Unknown channel {channel!r}: call, sms, email or letter", field="channel")
+    if party not in {item.value for item in rules.Party}:
+        raise InvalidInput(f"Unknown party {party!r}: customer or third_party", field="party")
+    if purpose not in {item.value for item in rules.Purpose}:
+        raise InvalidInput(
+            f"Unknown purpose {purpose!r}: collections, statutory, service or legal", field="purpose"
+        )
+    if at.tzinfo is None:
+        raise InvalidInput("The time must carry a time zone (UTC instants)", field="at")
+
+
+def gather_facts(
+    agreement_ids: Sequence[int], *, at: datetime, party: str = rules.Party.CUSTOMER.value
+) -> dict[int, rules.ContactFacts]:
+    """Everything the guard needs about these agreements, in a fixed number of queries per chunk of ids."""
+    facts: dict[int, rules.ContactFacts] = {}
+    ids = sorted(set(agreement_ids))
+    for chunk in _chunks(ids):
+        customers = dict(Agreement.objects.filter(id__in=chunk).values_list("id", "customer_id"))
+        customer_ids = sorted(set(customers.values()))
+        addresses: dict[int, tuple[str, str]] = {}
+        for customer_id, country, region in (
+            Address.objects.filter(customer_id__in=customer_ids, is_current=True)
+            .order_by("customer_id", "-kind", "id")  # "home" sorts after "correspondence": home wins below
+            .values_list("customer_id", "country", "region")
+        ):
+            addresses[customer_id] = (country, region)
+        points: dict[int, list[rules.ContactPointFacts]] = {}
+        for row in ContactPoint.objects.filter(customer_id__in=customer_ids).values_list(
+            "customer_id",
+            "channel",
+            "has_call_consent",
+            "has_text_consent",
+            "has_email_consent",
+            "is_opted_out",
+            "kind",
+        ):
+            points.setdefault(row[0], []).append(
+                rules.ContactPointFacts(row[1], row[2], row[3], row[4], row[5], row[6] == "mobile")
+            )
+        preferences: dict[int, list[rules.PreferenceFacts]] = {}
+        for row in ContactPreference.objects.filter(customer_id__in=customer_ids).values_list(
+            "customer_id", "channel", "is_refused", "earliest_time", "latest_time", "weekdays"
+        ):
+            preferences.setdefault(row[0], []).append(
+                rules.PreferenceFacts(row[1], row[2], row[3], row[4], tuple(row[5] or ()))
+            )
+        holds: dict[int, list[rules.HoldPeriod]] = {}
+        for agreement_id, kind, starts_on, ends_on, ended_early_on in Hold.objects.filter(
+            agreement_id__in=chunk
+        ).values_list("agreement_id", "kind", "starts_on", "ends_on", "ended_early_on"):
+            holds.setdefault(agreement_id, []).append(
+                rules.HoldPeriod(rules.HoldKind(kind), starts_on, ended_early_on or ends_on)
+            )
+        calls: dict[int, list[datetime]] = {}
+        conversations: dict[int, list[datetime]] = {}
+        for agreement_id, called_at, is_conversation in ContactAttempt.objects.filter(
+            agreement_id__in=chunk,
+            channel=rules.Channel.CALL,
+            party=party,
+            is_allowed=True,
+            at__gt=at - timedelta(days=_LOOKBACK_DAYS),
+            at__lte=at,
+        ).values_list("agreement_id", "at", "is_conversation"):
+            calls.setdefault(agreement_id, []).append(called_at)
+            if is_conversation:
+                conversations.setdefault(agreement_id, []).append(called_at)
+        oldest_unpaid = dict(
+            ArrearsState.objects.filter(agreement_id__in=chunk).values_list(
+                "agreement_id", "oldest_unpaid_due_on"
+            )
+        )
+        last_payments = dict(
+            LedgerEntry.objects.filter(agreement_id__in=chunk, kind=account_rules.EntryKind.PAYMENT)
+            .values("agreement_id")
+            .annotate(last=Max("posted_on"))
+            .values_list("agreement_id", "last")
+            .order_by()
+        )
+        remedies = _default_remedy_dates(chunk)
+        for agreement_id in chunk:
+            if agreement_id not in customers:
+                continue
+            customer_id = customers[agreement_id]
+            country, region = addresses.get(customer_id, ("GB", "ENG"))
+            facts[agreement_id] = rules.ContactFacts(
+                agreement_id=agreement_id,
+                country=country,
+                region=region,
+                time_zone=account_rules.time_zone_for(country, region),
+                holds=holds.get(agreement_id, []),
+                contact_points=points.get(customer_id, []),
+                preferences=preferences.get(customer_id, []),
+                call_attempts=calls.get(agreement_id, []),
+                conversations=conversations.get(agreement_id, []),
+                statute_barred_on=rules.statute_barred_on(
+                    country=country,
+                    region=region,
+                    cause_of_action_on=oldest_unpaid.get(agreement_id),
+                    last_payment_on=last_payments.get(agreement_id),
+                    default_remedy_on=remedies.get(agreement_id),
+                ),
+            )
+    return facts
+
+
+def _default_remedy_dates(agreement_ids: list[int]) -> dict[int, date]:
+    """UK-STATBAR: limitation of a regulated UK agreement runs from the expiry of its default notice."""
+    return dict(
+        NoticeDue.objects.filter(agreement_id__in=agreement_ids, rule="UK-DEFAULT", remedy_on__isnull=False)
+        .values("agreement_id")
+        .annotate(last=Max("remedy_on"))
+        .values_list("agreement_id", "last")
+        .order_by()
+    )
+
+
+def check_contacts_bulk(
+    *,
+    agreement_ids: Sequence[int],
+    channel: str,
+    at: datetime,
+    party: str = "customer",
+    purpose: str = "collections",
+    facts: dict[int, rules.ContactFacts] | None = None,
+) -> dict[int, ContactDecision]:
+    """The guard for many agreements at once (set-based: a fixed number of queries per 900 agreements)."""
+    _check_vocabulary(channel, party, purpose, at)
+    known = facts if facts is not None else gather_facts(agreement_ids, at=at, party=party)
+    return {
+        agreement_id: rules.decide(known[agreement_id], channel=channel, at=at, party=party, purpose=purpose)
+        for agreement_id in agreement_ids
+        if agreement_id in known
+    }
+
+
+def check_contact(
+    *, agreement: Any, channel: str, at: datetime, party: str = "customer", purpose: str = "collections"
+) -> ContactDecision:
+    """Is this contact allowed now? If not, ``rule`` names the rule that forbids it (see module docstring)."""
+    agreement_id = agreement if isinstance(agreement, int) else agreement.pk
+    decisions = check_contacts_bulk(
+        agreement_ids=[agreement_id], channel=channel, at=at, party=party, purpose=purpose
+    )
+    if agreement_id not in decisions:
+        raise InvalidInput("No such agreement", field="agreement")
+    return decisions[agreement_id]
