@@ -63,7 +63,8 @@ def fingerprint(client: Client) -> dict[str, list]:
     }
 
 
-def test_generated_book_obeys_the_ledger_rules(client_a):
+def test_generated_book_obeys_the_ledger_rules(client_a, monkeypatch):
+    monkeypatch.setattr("fairpath.demo.generator.SUSPEND_KEYS_FROM", 1)  # the large-load path, keys re-added
     summary = generate_portfolio(accounts=120, seed=11, as_of=AS_OF, months=12, client_code=client_a.code)
     assert summary.agreements == Agreement.objects.filter(client=client_a).count() == 120
     assert summary.customers == Customer.objects.filter(client=client_a).count()

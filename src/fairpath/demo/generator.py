@@ -14,6 +14,7 @@ clock. The same seed, size, as-of date and months give the same rows (ids aside)
 from __future__ import annotations
 
 import calendar
+import functools
 import json
 import random
 import time
@@ -48,6 +49,7 @@ from fairpath.governance.audit import SystemActor, record_event
 
 ACTOR = SystemActor("generator")
 CHUNK_CUSTOMERS = 4000
+SUSPEND_KEYS_FROM = 5000  # accounts; below this, checking keys row by row costs less than re-adding them
 
 # ---------------------------------------------------------------------------------------------------- mixes
 PRODUCTS = ["credit_card", "personal_loan", "hire_purchase", "pcp", "lease"]
@@ -193,11 +195,37 @@ class BulkLoader:
             finally:
                 raw.close()
 
+    def suspend_foreign_keys(self, tables: Sequence[type[models.Model]]) -> None:
+        """PostgreSQL: drop the tables' foreign keys for the load; ``finish`` adds them back, checked in one pass.
+
+        Checking each row's keys one by one at commit costs more than the load itself; adding a constraint
+        back validates every row with one join. Runs inside the load's transaction, so a failure restores
+        them; the tables are locked against other writers until commit.
+        """
+        if self.vendor != "postgresql":
+            return
+        self.suspended: list[tuple[str, str, str]] = []
+        with connection.cursor() as cursor:
+            for model in tables:
+                table = connection.ops.quote_name(model._meta.db_table)
+                cursor.execute(
+                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
+                    [model._meta.db_table],
+                )
+                for name, definition in cursor.fetchall():
+                    self.suspended.append((table, name, definition))
+                    cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {connection.ops.quote_name(name)}")
+
     def finish(self) -> None:
-        """Move PostgreSQL's id sequences past the ids used here."""
+        """Restore suspended foreign keys and move PostgreSQL's id sequences past the ids used here."""
         if self.vendor != "postgresql":
             return
         with connection.cursor() as cursor:
+            for table, name, definition in getattr(self, "suspended", []):
+                cursor.execute(
+                    f"ALTER TABLE {table} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
+                )
             for model in self.tables:
                 table = model._meta.db_table
                 cursor.execute(
@@ -220,16 +248,19 @@ def _register_sqlite_adapters() -> None:
 FOURTEEN_DAYS = timedelta(days=14)
 
 
+@functools.cache
+def _month_days(year: int, month: int) -> int:
+    return calendar.monthrange(year, month)[1]
+
+
 def _add_months(day: date, months: int, on_day: int | None = None) -> date:
     """The same day (or ``on_day``) ``months`` later, clamped to the month's last day (31 Jan + 1 = 29 Feb)."""
-    total = day.year * 12 + day.month - 1 + months
-    year, month = divmod(total, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(on_day or day.day, last))
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return date(year, month + 1, min(on_day or day.day, _month_days(year, month + 1)))
 
 
 def _month_end(day: date) -> date:
-    return date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
+    return date(day.year, day.month, _month_days(day.year, day.month))
 
 
 def _noon(day: date) -> datetime:
@@ -591,6 +622,16 @@ def _phone(region: str, rnd: random.Random) -> str:
     return f"07{rnd.randint(100, 999)} {rnd.randint(0, 999999):06d}"
 
 
+TABLE_COLUMNS = {  # parents before children
+    Customer: CUSTOMER_COLUMNS, Address: ADDRESS_COLUMNS, ContactPoint: CONTACT_COLUMNS,
+    ContactPreference: PREFERENCE_COLUMNS, VulnerabilityCue: VULNERABILITY_COLUMNS,
+    Agreement: AGREEMENT_COLUMNS, ThirdParty: THIRD_PARTY_COLUMNS, FeeTerm: FEE_COLUMNS,
+    ScheduleInstalment: INSTALMENT_COLUMNS, LedgerEntry: ENTRY_COLUMNS,
+    PaymentAllocation: ALLOCATION_COLUMNS, ArrearsState: ARREARS_COLUMNS, BucketHistory: BUCKET_COLUMNS,
+    StatusHistory: STATUS_COLUMNS,
+}  # fmt: skip
+
+
 class Batch:
     """The rows of one chunk of customers, per table."""
 
@@ -601,16 +642,8 @@ class Batch:
         self.rows.setdefault(model, []).append(row)
 
     def flush(self, loader: BulkLoader) -> dict[type[models.Model], int]:
-        columns = {
-            Customer: CUSTOMER_COLUMNS, Address: ADDRESS_COLUMNS, ContactPoint: CONTACT_COLUMNS,
-            ContactPreference: PREFERENCE_COLUMNS, VulnerabilityCue: VULNERABILITY_COLUMNS,
-            Agreement: AGREEMENT_COLUMNS, ThirdParty: THIRD_PARTY_COLUMNS, FeeTerm: FEE_COLUMNS,
-            ScheduleInstalment: INSTALMENT_COLUMNS, LedgerEntry: ENTRY_COLUMNS,
-            PaymentAllocation: ALLOCATION_COLUMNS, ArrearsState: ARREARS_COLUMNS, BucketHistory: BUCKET_COLUMNS,
-            StatusHistory: STATUS_COLUMNS,
-        }  # fmt: skip
         counts: dict[type[models.Model], int] = {}
-        columns_of: dict[type[models.Model], tuple[str, ...]] = columns  # type: ignore[assignment]
+        columns_of: dict[type[models.Model], tuple[str, ...]] = TABLE_COLUMNS  # type: ignore[assignment]
         for model, table_columns in columns_of.items():  # parents before children
             rows = self.rows.get(model, [])
             loader.write(model, table_columns, rows)
@@ -678,6 +711,8 @@ def generate_portfolio(
     context = _Ids(loader, client)
     agreement_index = 0
     with transaction.atomic():
+        if accounts >= SUSPEND_KEYS_FROM:
+            loader.suspend_foreign_keys(list(TABLE_COLUMNS))
         for chunk_start in range(0, customers, CHUNK_CUSTOMERS):
             chunk_end = min(chunk_start + CHUNK_CUSTOMERS, customers)
             chunk_agreements = int(counts[chunk_start:chunk_end].sum())
