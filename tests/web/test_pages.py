@@ -17,7 +17,12 @@ def test_sign_in_lands_on_the_role_home_page(client_a, client):
     make_user("team_leader", client_a, username="dan")
     response = client.post("/login/", {"username": "dan", "password": PASSWORD}, follow=True)
     page = response.content.decode()
-    assert "Approvals" in page and "Team console" in page and "Not yet available" in page
+    assert "Approvals" in page and "Audit trail" in page and "Users &amp; tokens" not in page
+
+
+def test_a_capability_not_yet_installed_says_so(client_a, web_as):
+    page = web_as(make_user("back_office_executive", client_a)).get("/").content.decode()
+    assert "Payments to reconcile" in page and "Not yet available" in page
 
 
 def test_password_change_is_audited_without_the_password(client_a, web_as):
