@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "fairpath.collections",
     "fairpath.communications",
     "fairpath.cases",
+    "fairpath.payments",
     "fairpath.work",
     "fairpath.web",
     "fairpath.api",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("collections/", include("fairpath.collections.urls")),
     path("communications/", include("fairpath.communications.urls")),
     path("cases/", include("fairpath.cases.urls")),
+    path("payments/", include("fairpath.payments.urls")),
     path("work/", include("fairpath.work.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

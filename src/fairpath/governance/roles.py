@@ -112,10 +112,11 @@ def extra_default_permissions() -> dict[str, list[str]]:
     from fairpath.cases.permissions import DEFAULT_PERMISSIONS as CASES
     from fairpath.collections.permissions import DEFAULT_PERMISSIONS as COLLECTIONS
     from fairpath.communications.permissions import DEFAULT_PERMISSIONS as COMMUNICATIONS
+    from fairpath.payments.permissions import DEFAULT_PERMISSIONS as PAYMENTS
     from fairpath.work.permissions import DEFAULT_PERMISSIONS as WORK
 
     merged: dict[str, list[str]] = {}
-    for domain in (ACCOUNTS, COLLECTIONS, COMMUNICATIONS, CASES, WORK):
+    for domain in (ACCOUNTS, COLLECTIONS, COMMUNICATIONS, CASES, PAYMENTS, WORK):
         for role_code, names in domain.items():
             merged.setdefault(role_code, []).extend(names)
     return merged

@@ -22,6 +22,7 @@ NAVIGATION: list[NavEntry] = [
     NavEntry("My work", "work:my_work", "work.view_workitem", "Work"),
     NavEntry("Customers", "accounts:customer_list", "accounts.view_customer", "Work"),
     NavEntry("Cases & complaints", "cases:case_list", "cases.view_case", "Work"),
+    NavEntry("Reconciliation", "payments:reconciliation", "payments.view_reconciliation", "Work"),
     NavEntry("Team console", "work:team_console", "work.view_team_console", "Team"),
     NavEntry("Strategies", "collections:strategy_list", "collections.view_strategy", "Team"),
     NavEntry(

@@ -1,0 +1,5 @@
+"""The payments domain over the API."""
+
+from ninja import Router
+
+router = Router()
