@@ -1,0 +1,555 @@
+"""Every change in the communications domain: templates and their versions, publishing, sending.
+
+Sending asks the contact policy guard first (``fairpath.collections.policy``). A refused message raises a
+``Refusal`` naming the rule and changes nothing; an allowed one is stored (exactly what was rendered, to
+whom, when, on which channel, from which template version, under which decision) and handed to its channel
+only after the transaction commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from fairpath.accounts.models import Address, Agreement, ArrearsState, ContactPoint
+from fairpath.clients.models import Client
+from fairpath.communications import channels, defaults, rendering, rules
+from fairpath.communications.models import MessageTemplate, OutboundMessage, TemplateVersion
+from fairpath.core.errors import InvalidInput, NotPermitted, Refusal
+from fairpath.core.money import format_money
+from fairpath.governance.audit import Actor, PendingEvent, actor_label, record_event, record_events_bulk
+
+CONTACT_PHONES = {"UK": "0300 123 4567", "US": "1-800-555-0100"}
+OPT_OUT_TEXT = {
+    "sms": "Reply STOP to stop texts.",
+    "email": "To stop e-mails from us, reply UNSUBSCRIBE or call us.",
+    "letter": "",
+}
+# Variables a caller may pass in ``context``; the rest come from the account.
+CALLER_VARIABLES = frozenset(
+    {
+        "trigger_date",
+        "remedy_date",
+        "remedy_amount",
+        "service_date",
+        "validation_end_date",
+        "itemization_date",
+    }
+)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Templates
+
+
+def check_version(*, template: MessageTemplate, subject: str, body: str) -> tuple[list[rules.Finding], bool]:
+    """The publish check: sandbox syntax, UK-PRESSURE, US-MINIMIRANDA, US-OPTOUT, required notice wording."""
+    findings = rendering.check_syntax(subject, where="subject") + rendering.check_syntax(body)
+    findings += rules.check_wording(
+        channel=template.channel,
+        jurisdiction=template.jurisdiction,
+        notice_type=template.notice_type,
+        is_initial_communication=template.is_initial_communication,
+        subject=subject,
+        body=body,
+    )
+    return findings, rules.threatens_legal_action(subject, body)
+
+
+def _check_vocabulary(channel: str, jurisdiction: str, notice_type: str) -> None:
+    if channel not in {item.value for item in rules.Channel}:
+        raise InvalidInput(f"Unknown channel {channel!r}: letter, email or sms", field="channel")
+    if jurisdiction not in {item.value for item in rules.Jurisdiction}:
+        raise InvalidInput(f"Unknown jurisdiction {jurisdiction!r}: UK or US", field="jurisdiction")
+    if notice_type not in {item.value for item in rules.NoticeType}:
+        raise InvalidInput(f"Unknown notice type {notice_type!r}", field="notice_type")
+
+
+def create_template(
+    *,
+    client: Client,
+    code: str,
+    name: str,
+    channel: str,
+    jurisdiction: str,
+    subject: str,
+    body: str,
+    actor: Actor,
+    notice_type: str = rules.NoticeType.COLLECTIONS.value,
+    is_initial_communication: bool = False,
+) -> MessageTemplate:
+    """A new template with its first (draft) version."""
+    _check_vocabulary(channel, jurisdiction, notice_type)
+    if not code.strip() or not name.strip():
+        raise InvalidInput("A template needs a code and a name", field="code" if not code.strip() else "name")
+    with transaction.atomic():
+        if MessageTemplate.objects.filter(
+            client=client, code=code, channel=channel, jurisdiction=jurisdiction
+        ).exists():
+            raise InvalidInput(f"Template {code} ({channel}, {jurisdiction}) already exists", field="code")
+        template = MessageTemplate(
+            client=client,
+            code=code,
+            name=name,
+            channel=channel,
+            jurisdiction=jurisdiction,
+            notice_type=notice_type,
+            is_initial_communication=is_initial_communication,
+        )
+        template.save()
+        record_event(
+            actor=actor,
+            action="communications.template_created",
+            obj=template,
+            after={
+                "code": code,
+                "channel": channel,
+                "jurisdiction": jurisdiction,
+                "notice_type": notice_type,
+            },
+        )
+        _add_version(template=template, subject=subject, body=body, actor=actor)
+    return template
+
+
+def _add_version(*, template: MessageTemplate, subject: str, body: str, actor: Actor) -> TemplateVersion:
+    if not body.strip():
+        raise InvalidInput("The wording cannot be empty", field="body")
+    findings, threatens = check_version(template=template, subject=subject, body=body)
+    last = template.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    version = TemplateVersion(
+        client_id=template.client_id,
+        template=template,
+        number=last + 1,
+        subject=subject,
+        body=body,
+        findings=[finding.as_dict() for finding in findings],
+        threatens_legal_action=threatens,
+        created_by=actor_label(actor),
+    )
+    version.save()
+    record_event(
+        actor=actor,
+        action="communications.version_saved",
+        obj=version,
+        after={"template": template.code, "number": version.number, "findings": len(findings)},
+    )
+    return version
+
+
+def save_draft(*, template: MessageTemplate, subject: str, body: str, actor: Actor) -> TemplateVersion:
+    """Edit a template: a new draft version (earlier versions are kept as they were)."""
+    with transaction.atomic():
+        return _add_version(template=template, subject=subject, body=body, actor=actor)
+
+
+def publish_version(*, version: TemplateVersion, actor: Actor) -> TemplateVersion:
+    """Publish a version after the publish check; refused (changing nothing) naming the first rule broken."""
+    template = version.template
+    findings, _ = check_version(template=template, subject=version.subject, body=version.body)
+    if findings:
+        first = findings[0]
+        where = f" (line {first.line})" if first.line is not None else ""
+        more = f" and {len(findings) - 1} more" if len(findings) > 1 else ""
+        raise Refusal(f"{first.message}{where}{more}", rule=first.rule, field="body")
+    if version.status != TemplateVersion.Status.DRAFT:
+        raise Refusal(f"Version {version.number} is {version.status}, not a draft", rule="TEMPLATE-STATUS")
+    with transaction.atomic():
+        previous = list(
+            TemplateVersion.objects.select_for_update().filter(template=template, status="published")
+        )
+        for old in previous:
+            old.status = TemplateVersion.Status.RETIRED
+            old.save(update_fields=["status"])
+        version.status = TemplateVersion.Status.PUBLISHED
+        version.published_at = timezone.now()
+        version.published_by = actor_label(actor)
+        version.findings = []
+        version.save(update_fields=["status", "published_at", "published_by", "findings"])
+        record_event(
+            actor=actor,
+            action="communications.version_published",
+            obj=version,
+            before={"published": [old.number for old in previous]},
+            after={"template": template.code, "number": version.number},
+        )
+    return version
+
+
+def seed_default_templates(*, client: Client, actor: Actor) -> int:
+    """Give a client the default templates (``defaults.DEFAULT_TEMPLATES``), published; idempotent.
+    Returns how many were created."""
+    created = 0
+    existing = set(
+        MessageTemplate.objects.filter(client=client).values_list("code", "channel", "jurisdiction")
+    )
+    for item in defaults.DEFAULT_TEMPLATES:
+        if (item.code, item.channel, item.jurisdiction) in existing:
+            continue
+        with transaction.atomic():
+            template = create_template(
+                client=client,
+                code=item.code,
+                name=item.name,
+                channel=item.channel,
+                jurisdiction=item.jurisdiction,
+                notice_type=item.notice_type,
+                is_initial_communication=item.is_initial_communication,
+                subject=item.subject,
+                body=item.body,
+                actor=actor,
+            )
+            publish_version(version=template.versions.get(), actor=actor)
+        created += 1
+    return created
+
+
+def seed_default_templates_for_all_clients(*, actor: Actor) -> int:
+    """The demo's seeding step: every client gets the default templates."""
+    return sum(seed_default_templates(client=client, actor=actor) for client in Client.objects.all())
+
+
+# ----------------------------------------------------------------------------------------------------
+# Context: what the variables mean for one agreement (built in bulk)
+
+
+def _date_text(day: date, jurisdiction: str) -> str:
+    return f"{day:%B} {day.day}, {day.year}" if jurisdiction == "US" else f"{day.day} {day:%B %Y}"
+
+
+@dataclass
+class Recipient:
+    """One agreement's facts for rendering and addressing messages."""
+
+    agreement: Agreement
+    jurisdiction: str
+    address_lines: list[str]
+    emails: list[str]
+    mobiles: list[str]
+    context: dict[str, Any] = field(default_factory=dict)
+
+    def address_for(self, channel: str) -> str | None:
+        if channel == rules.Channel.LETTER:
+            return "\n".join(self.address_lines) if self.address_lines else None
+        if channel == rules.Channel.EMAIL:
+            return self.emails[0] if self.emails else None
+        return self.mobiles[0] if self.mobiles else None
+
+
+def recipients_for(agreements: Sequence[Agreement], *, at: datetime) -> dict[int, Recipient]:
+    """Facts for many agreements in a fixed number of queries (agreements come with customer and client)."""
+    customer_ids = {agreement.customer_id for agreement in agreements}
+    agreement_ids = [agreement.pk for agreement in agreements]
+    addresses: dict[int, Address] = {}
+    for address in Address.objects.filter(customer_id__in=customer_ids, is_current=True).order_by("id"):
+        held = addresses.get(address.customer_id)
+        if held is None or (address.kind == "correspondence" and held.kind != "correspondence"):
+            addresses[address.customer_id] = address
+    emails: dict[int, list[str]] = {}
+    mobiles: dict[int, list[str]] = {}
+    points = ContactPoint.objects.filter(customer_id__in=customer_ids, is_opted_out=False).order_by(
+        "-is_primary", "id"
+    )
+    for point in points:
+        if point.channel == "email" and point.has_email_consent:
+            emails.setdefault(point.customer_id, []).append(point.value)
+        elif point.channel == "phone" and point.kind == "mobile" and point.has_text_consent:
+            mobiles.setdefault(point.customer_id, []).append(point.value)
+    arrears = {
+        state.agreement_id: state for state in ArrearsState.objects.filter(agreement_id__in=agreement_ids)
+    }
+    today = at.date()
+    found: dict[int, Recipient] = {}
+    for agreement in agreements:
+        customer, client = agreement.customer, agreement.client
+        address = addresses.get(customer.pk)
+        jurisdiction = rules.jurisdiction_of_country(address.country if address else "GB").value
+        lines = (
+            [line for line in (address.line1, address.line2, address.town, address.postcode) if line]
+            if address
+            else []
+        )
+        state = arrears.get(agreement.pk)
+        context = {
+            "customer_name": customer.display_name,
+            "customer_first_name": customer.first_name,
+            "address_lines": lines,
+            "agreement_reference": agreement.reference,
+            "product": agreement.get_product_display(),
+            "client_name": client.name,
+            "client_legal_name": client.legal_name or client.name,
+            "regulator_reference": client.regulator_reference,
+            "balance": format_money(agreement.balance_minor, agreement.currency),
+            "arrears": format_money(state.arrears_minor if state else 0, agreement.currency),
+            "instalment": format_money(agreement.instalment_minor, agreement.currency),
+            "missed_payments": state.missed_payments if state else 0,
+            "today": _date_text(today, jurisdiction),
+            "contact_phone": CONTACT_PHONES[jurisdiction],
+        }
+        found[agreement.pk] = Recipient(
+            agreement=agreement,
+            jurisdiction=jurisdiction,
+            address_lines=lines,
+            emails=emails.get(customer.pk, []),
+            mobiles=mobiles.get(customer.pk, []),
+            context=context,
+        )
+    return found
+
+
+def format_caller_context(context: dict[str, Any], jurisdiction: str) -> dict[str, Any]:
+    """Caller-supplied variables, dates formatted for the jurisdiction; unknown names are refused."""
+    unknown = set(context) - CALLER_VARIABLES
+    if unknown:
+        raise InvalidInput(f"Unknown template variables: {', '.join(sorted(unknown))}", field="context")
+    return {
+        name: _date_text(value, jurisdiction) if isinstance(value, date) else value
+        for name, value in context.items()
+    }
+
+
+# ----------------------------------------------------------------------------------------------------
+# Sending
+
+
+def published_version(template: MessageTemplate) -> TemplateVersion:
+    version = template.versions.filter(status=TemplateVersion.Status.PUBLISHED).first()
+    if version is None:
+        raise Refusal(f"Template {template.code} has no published version", rule="TEMPLATE-STATUS")
+    return version
+
+
+def _purpose_of(template: MessageTemplate) -> str:
+    return "collections" if template.notice_type == rules.NoticeType.COLLECTIONS else "statutory"
+
+
+def _guard() -> Any:
+    from fairpath.collections import policy
+
+    return policy
+
+
+def _prepare(
+    *,
+    recipient: Recipient,
+    template: MessageTemplate,
+    version: TemplateVersion,
+    caller_context: dict[str, Any],
+    at: datetime,
+    actor: Actor,
+    party: str,
+    decision_rule: str,
+    decision_message: str,
+) -> OutboundMessage:
+    agreement = recipient.agreement
+    if template.client_id != agreement.client_id:
+        raise NotPermitted("The template belongs to another client", rule="ACCESS-CLIENT")
+    if template.jurisdiction != recipient.jurisdiction:
+        raise Refusal(
+            f"The template is for {template.jurisdiction} customers; this customer is {recipient.jurisdiction}",
+            rule="TEMPLATE-JURISDICTION",
+        )
+    address = recipient.address_for(template.channel)
+    if address is None:
+        raise Refusal(f"No usable {template.channel} address for this customer", rule="CONTACT-NO-ADDRESS")
+    context = {
+        **recipient.context,
+        "opt_out_text": OPT_OUT_TEXT[template.channel],
+        **format_caller_context(caller_context, recipient.jurisdiction),
+    }
+    return OutboundMessage(
+        client_id=agreement.client_id,
+        agreement=agreement,
+        customer_id=agreement.customer_id,
+        template_version=version,
+        channel=template.channel,
+        notice_type=template.notice_type,
+        party=party,
+        purpose=_purpose_of(template),
+        recipient_name=recipient.context["customer_name"],
+        recipient=address,
+        subject=rendering.render_text(version.subject, context).strip(),
+        body=rendering.render_text(version.body, context).strip(),
+        status=OutboundMessage.Status.QUEUED,
+        decided_at=at,
+        decision_rule=decision_rule,
+        decision_message=decision_message[:500],
+        actor_label=actor_label(actor),
+    )
+
+
+def _allowed_rule(decision: Any) -> str:
+    return decision.rule or "CONTACT-POLICY"
+
+
+def send_message(
+    *,
+    agreement: Agreement,
+    channel: str,
+    template: MessageTemplate,
+    context: dict[str, Any] | None,
+    actor: Actor,
+    at: datetime,
+    party: str = "customer",
+) -> OutboundMessage:
+    """Send one message: the guard decides; a refusal names the rule and changes nothing and sends nothing."""
+    if channel != template.channel:
+        raise InvalidInput(f"Template {template.code} is a {template.channel} template", field="channel")
+    version = published_version(template)
+    decision = _guard().check_contact(
+        agreement=agreement, channel=channel, at=at, party=party, purpose=_purpose_of(template)
+    )
+    if not decision.allowed:
+        raise Refusal(decision.message, rule=decision.rule)
+    agreement = Agreement.objects.select_related("customer", "client").get(pk=agreement.pk)
+    recipient = recipients_for([agreement], at=at)[agreement.pk]
+    message = _prepare(
+        recipient=recipient,
+        template=template,
+        version=version,
+        caller_context=context or {},
+        at=at,
+        actor=actor,
+        party=party,
+        decision_rule=_allowed_rule(decision),
+        decision_message=decision.message,
+    )
+    with transaction.atomic():
+        _store([message], actor=actor)
+    return message
+
+
+def _store(messages: list[OutboundMessage], *, actor: Actor) -> list[OutboundMessage]:
+    """Insert messages and their audit rows in the caller's transaction; deliver the queued ones on commit."""
+    if len(messages) == 1:
+        messages[0].save()
+    else:
+        OutboundMessage.objects.bulk_create(messages)
+    if len(messages) == 1:
+        message = messages[0]
+        record_event(
+            actor=actor,
+            action=f"communications.message_{'suppressed' if message.status == 'suppressed' else 'queued'}",
+            obj=message,
+            after=_audit_summary(message),
+        )
+    else:
+        for status in ("queued", "suppressed"):
+            events = [
+                PendingEvent(
+                    object_type="communications.outboundmessage",
+                    object_id=str(message.pk),
+                    client_id=message.client_id,
+                    after=_audit_summary(message),
+                )
+                for message in messages
+                if message.status == status
+            ]
+            if events:
+                record_events_bulk(actor=actor, action=f"communications.message_{status}", events=events)
+    queued = [message.pk for message in messages if message.status == OutboundMessage.Status.QUEUED]
+    if queued:
+        transaction.on_commit(lambda: channels.deliver(queued))
+    return messages
+
+
+def _audit_summary(message: OutboundMessage) -> dict[str, Any]:
+    return {
+        "agreement_id": message.agreement_id,
+        "channel": message.channel,
+        "template_version_id": message.template_version_id,
+        "rule": message.decision_rule,
+    }
+
+
+@dataclass(frozen=True)
+class BulkMessage:
+    """One message of a batch: which agreement, which template, extra variables."""
+
+    agreement_id: int
+    template: MessageTemplate
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class BulkResult:
+    queued: list[OutboundMessage]
+    suppressed: dict[str, int]
+    skipped: dict[str, int]
+
+    @property
+    def suppressed_total(self) -> int:
+        return sum(self.suppressed.values())
+
+
+def send_messages_bulk(
+    *, items: Iterable[BulkMessage], actor: Actor, at: datetime, party: str = "customer"
+) -> BulkResult:
+    """The cycle's sender: one guard call per channel and purpose (``check_contacts_bulk``), facts and
+    context in bulk, one insert and one audit append for the lot; suppressed messages are stored with the
+    rule that suppressed them (counted and visible in the outbox); letters render to PDF after commit."""
+    batch = list(items)
+    versions: dict[int, TemplateVersion] = {}
+    for item in batch:
+        if item.template.pk not in versions:
+            versions[item.template.pk] = published_version(item.template)
+    agreements = list(
+        Agreement.objects.select_related("customer", "client").filter(
+            pk__in={item.agreement_id for item in batch}
+        )
+    )
+    by_id = {agreement.pk: agreement for agreement in agreements}
+    recipients = recipients_for(agreements, at=at)
+    decisions: dict[tuple[str, str], dict[int, Any]] = {}
+    groups: dict[tuple[str, str], list[int]] = {}
+    for item in batch:
+        groups.setdefault((item.template.channel, _purpose_of(item.template)), []).append(item.agreement_id)
+    policy = _guard()
+    for (channel, purpose), ids in groups.items():
+        decisions[(channel, purpose)] = policy.check_contacts_bulk(
+            agreement_ids=sorted(set(ids)), channel=channel, at=at, party=party, purpose=purpose
+        )
+    messages: list[OutboundMessage] = []
+    suppressed: dict[str, int] = {}
+    skipped: dict[str, int] = {}
+    for item in batch:
+        template = item.template
+        if item.agreement_id not in by_id:
+            skipped["NOT-FOUND"] = skipped.get("NOT-FOUND", 0) + 1
+            continue
+        decision = decisions[(template.channel, _purpose_of(template))].get(item.agreement_id)
+        if decision is None:
+            skipped["NOT-FOUND"] = skipped.get("NOT-FOUND", 0) + 1
+            continue
+        try:
+            message = _prepare(
+                recipient=recipients[item.agreement_id],
+                template=template,
+                version=versions[template.pk],
+                caller_context=item.context,
+                at=at,
+                actor=actor,
+                party=party,
+                decision_rule=_allowed_rule(decision) if decision.allowed else (decision.rule or ""),
+                decision_message=decision.message,
+            )
+        except Refusal as refusal:
+            skipped[refusal.rule or "REFUSED"] = skipped.get(refusal.rule or "REFUSED", 0) + 1
+            continue
+        if not decision.allowed:
+            message.status = OutboundMessage.Status.SUPPRESSED
+            suppressed[decision.rule or ""] = suppressed.get(decision.rule or "", 0) + 1
+        messages.append(message)
+    with transaction.atomic():
+        if messages:
+            _store(messages, actor=actor)
+    return BulkResult(
+        queued=[message for message in messages if message.status == OutboundMessage.Status.QUEUED],
+        suppressed=suppressed,
+        skipped=skipped,
+    )

@@ -1,0 +1,159 @@
+"""Delivery: after commit, each stored message goes to its channel.
+
+* E-mail: Django's e-mail backends. ``settings.EMAIL_BACKEND`` when it is configured (SMTP in production
+  with ``EMAIL_HOST``; locmem in tests); otherwise the file backend writes each e-mail under
+  ``MEDIA_ROOT/outbox/email`` — never an SMTP attempt to localhost by accident.
+* SMS: a small provider interface (``SmsProvider``); the default ``OutboxSmsProvider`` appends JSON lines
+  to ``MEDIA_ROOT/outbox/sms.jsonl`` and keeps them in memory for tests.
+* Letters: the stored wording in the letter layout, rendered to PDF with WeasyPrint and kept as the
+  message's document (``MEDIA_ROOT/letters/...``).
+
+Delivery is not part of the sending transaction: a failure marks the message ``failed`` with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.mail import EmailMessage, get_connection
+from django.db.models import Case, CharField, F, Value, When
+from django.utils import timezone
+
+from fairpath.communications import rendering
+from fairpath.communications.models import OutboundMessage
+
+log = logging.getLogger(__name__)
+
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+FILE_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+
+
+class SmsProvider(Protocol):
+    """Sends one text and returns the provider's reference for it."""
+
+    def send(self, *, to: str, body: str, reference: str) -> str: ...
+
+
+class OutboxSmsProvider:
+    """The default provider: nothing leaves the machine; texts are appended to a JSON-lines outbox file."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, str]] = []
+
+    def send(self, *, to: str, body: str, reference: str) -> str:
+        record = {"to": to, "body": body, "reference": reference}
+        self.sent.append(record)
+        folder = Path(settings.MEDIA_ROOT) / "outbox"
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / "sms.jsonl", "a", encoding="utf-8") as outbox:
+            outbox.write(json.dumps(record) + "\n")
+        return f"outbox:{reference}"
+
+
+_sms_provider: SmsProvider = OutboxSmsProvider()
+
+
+def sms_provider() -> SmsProvider:
+    return _sms_provider
+
+
+def use_sms_provider(provider: SmsProvider) -> SmsProvider:
+    """Install another provider (a real gateway in production, a fake in tests); returns the previous one."""
+    global _sms_provider
+    previous, _sms_provider = _sms_provider, provider
+    return previous
+
+
+def email_connection():  # noqa: ANN201 - a Django e-mail backend
+    backend = settings.EMAIL_BACKEND
+    if backend == SMTP_BACKEND and not getattr(settings, "EMAIL_HOST_CONFIGURED", False):
+        folder = Path(settings.MEDIA_ROOT) / "outbox" / "email"
+        folder.mkdir(parents=True, exist_ok=True)
+        return get_connection(FILE_BACKEND, file_path=str(folder))
+    return get_connection(backend)
+
+
+def letter_document(message: OutboundMessage) -> bytes:
+    """The PDF of a letter exactly as stored: recipient, date, heading and wording."""
+    client = message.client
+    html = rendering.letter_html(
+        subject=message.subject,
+        body=message.body,
+        context={
+            "client_name": client.name,
+            "client_legal_name": client.legal_name or client.name,
+            "regulator_reference": client.regulator_reference,
+            "customer_name": message.recipient_name,
+            "address_lines": message.recipient.split("\n"),
+            "today": timezone.localtime(message.decided_at).strftime("%d %B %Y").lstrip("0"),
+            "agreement_reference": message.agreement.reference,
+        },
+    )
+    return rendering.letter_pdf(html)
+
+
+UPDATE_CHUNK = 200
+
+
+def _case(values: dict[int, str], field_name: str) -> Case | F:
+    if not values:
+        return F(field_name)
+    whens = [When(pk=pk, then=Value(value)) for pk, value in values.items()]
+    return Case(*whens, default=F(field_name), output_field=CharField())
+
+
+def deliver(message_ids: Sequence[int]) -> None:
+    """Hand queued messages to their channels; record sent (with the document or provider reference) or
+    failed (with the reason), in one update per batch."""
+    messages = list(
+        OutboundMessage.objects.select_related("client", "agreement")
+        .filter(pk__in=message_ids, status=OutboundMessage.Status.QUEUED)
+        .order_by("id")
+    )
+    sent_documents: dict[int, str] = {}
+    references: dict[int, str] = {}
+    failures: dict[int, str] = {}
+    emails = [message for message in messages if message.channel == "email"]
+    if emails:
+        connection = email_connection()
+        for message in emails:
+            try:
+                EmailMessage(
+                    subject=message.subject, body=message.body, to=[message.recipient], connection=connection
+                ).send()
+                references[message.pk] = f"email:{message.pk}"
+            except Exception as error:  # noqa: BLE001 - any backend failure is recorded on the message
+                failures[message.pk] = str(error)[:500]
+    for message in messages:
+        try:
+            if message.channel == "sms":
+                references[message.pk] = _sms_provider.send(
+                    to=message.recipient, body=message.body, reference=str(message.pk)
+                )
+            elif message.channel == "letter":
+                name = f"letters/{message.client_id}/{message.decided_at:%Y/%m}/letter-{message.pk}.pdf"
+                sent_documents[message.pk] = default_storage.save(name, ContentFile(letter_document(message)))
+        except Exception as error:  # noqa: BLE001
+            log.exception("delivery of message %s failed", message.pk)
+            failures[message.pk] = str(error)[:500]
+    now = timezone.now()
+    done = sorted({*references, *sent_documents})
+    for start in range(0, len(done), UPDATE_CHUNK):  # CASE lists stay small (SQLite's expression depth)
+        chunk = done[start : start + UPDATE_CHUNK]
+        OutboundMessage.objects.filter(pk__in=chunk).update(
+            status=OutboundMessage.Status.SENT,
+            sent_at=now,
+            document=_case({pk: sent_documents[pk] for pk in chunk if pk in sent_documents}, "document"),
+            provider_reference=_case(
+                {pk: references[pk] for pk in chunk if pk in references}, "provider_reference"
+            ),
+        )
+    for pk, reason in failures.items():
+        OutboundMessage.objects.filter(pk=pk).update(status=OutboundMessage.Status.FAILED, failure=reason)
