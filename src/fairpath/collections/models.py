@@ -138,3 +138,139 @@ class NoticeDue(ClientOwned):
 
     def __str__(self) -> str:
         return f"{self.rule} for {self.agreement_id} due by {self.send_by}"
+
+
+class Promise(ClientOwned):
+    """A promise to pay: one or several dated amounts. Kept or broken is decided by the cycle after grace."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        KEPT = "kept", "Kept"
+        BROKEN = "broken", "Broken"
+        CANCELLED = "cancelled", "Cancelled"
+
+    agreement = models.ForeignKey("accounts.Agreement", on_delete=models.CASCADE, related_name="promises")
+    made_on = models.DateField()
+    currency = models.CharField(max_length=3)
+    total_minor = models.BigIntegerField()
+    grace_days = models.PositiveSmallIntegerField(default=2)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    resolved_on = models.DateField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-made_on", "id"]
+        indexes = [models.Index(fields=["client", "status"], name="promise_client_status")]
+
+    def __str__(self) -> str:
+        return f"Promise of {self.total_minor} on {self.made_on}"
+
+
+class PromiseInstalment(ClientOwned):
+    """One dated amount of a promise."""
+
+    promise = models.ForeignKey(Promise, on_delete=models.CASCADE, related_name="instalments")
+    sequence = models.PositiveSmallIntegerField()
+    due_on = models.DateField()
+    amount_minor = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["due_on", "sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["promise", "sequence"], name="one_promise_instalment_per_sequence"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount_minor__gt=0), name="promise_instalment_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount_minor} due {self.due_on}"
+
+
+class IncomeExpenditure(ClientOwned):
+    """UK-PROPOSAL: an income & expenditure assessment (monthly amounts) that affordability is judged by."""
+
+    customer = models.ForeignKey("accounts.Customer", on_delete=models.CASCADE, related_name="ie_assessments")
+    assessed_on = models.DateField()
+    currency = models.CharField(max_length=3)
+    income_minor = models.BigIntegerField(help_text="Monthly net income")
+    essential_spend_minor = models.BigIntegerField(
+        help_text="Monthly essential spending (housing, bills, food)"
+    )
+    other_debts_minor = models.BigIntegerField(default=0, help_text="Monthly payments to other creditors")
+    notes = models.CharField(max_length=500, blank=True)
+    created_by = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["-assessed_on", "id"]
+        verbose_name = "income and expenditure assessment"
+
+    def __str__(self) -> str:
+        return f"I&E of {self.assessed_on}"
+
+    @property
+    def disposable_minor(self) -> int:
+        return self.income_minor - self.essential_spend_minor - self.other_debts_minor
+
+
+class Arrangement(ClientOwned):
+    """A repayment arrangement: regular amounts agreed on an I&E, watched for kept and broken payments.
+
+    UK-PROPOSAL: a proposal is never rejected automatically; each decision is recorded with a reason.
+    """
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        ACTIVE = "active", "Active"
+        COMPLETED = "completed", "Completed"
+        BROKEN = "broken", "Broken"
+        DECLINED = "declined", "Declined"
+        CANCELLED = "cancelled", "Cancelled"
+
+    agreement = models.ForeignKey("accounts.Agreement", on_delete=models.CASCADE, related_name="arrangements")
+    assessment = models.ForeignKey(IncomeExpenditure, null=True, blank=True, on_delete=models.PROTECT)
+    currency = models.CharField(max_length=3)
+    amount_minor = models.BigIntegerField()
+    frequency = models.CharField(max_length=10, default="monthly")
+    first_due_on = models.DateField()
+    instalment_count = models.PositiveSmallIntegerField()
+    grace_days = models.PositiveSmallIntegerField(default=5)
+    is_affordable = models.BooleanField(help_text="Within the disposable income of the I&E")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    proposed_by = models.CharField(max_length=150)
+    proposed_on = models.DateField()
+    decided_by = models.CharField(max_length=150, blank=True)
+    decided_on = models.DateField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=500, blank=True)
+    resolved_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-proposed_on", "id"]
+        indexes = [models.Index(fields=["client", "status"], name="arrangement_client_status")]
+
+    def __str__(self) -> str:
+        return f"{self.instalment_count} x {self.amount_minor} from {self.first_due_on}"
+
+
+class ArrangementInstalment(ClientOwned):
+    """One payment due under an arrangement."""
+
+    arrangement = models.ForeignKey(Arrangement, on_delete=models.CASCADE, related_name="instalments")
+    sequence = models.PositiveSmallIntegerField()
+    due_on = models.DateField()
+    amount_minor = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["due_on", "sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["arrangement", "sequence"], name="one_arrangement_instalment_per_sequence"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount_minor} due {self.due_on}"

@@ -309,3 +309,64 @@ def decide(facts: ContactFacts, *, channel: str, at: datetime, party: str, purpo
         if decision is not None:
             return decision
     return ALLOWED
+
+
+# ----------------------------------------------------------------------------------------------------
+# Promises and arrangements: kept or broken
+
+
+class Outcome(StrEnum):
+    OPEN = "open"
+    KEPT = "kept"
+    BROKEN = "broken"
+
+
+def payment_outcome(
+    instalments: list[tuple[date, int]],
+    payments: list[tuple[date, int]],
+    *,
+    grace_days: int,
+    as_of: date,
+) -> tuple[Outcome, date | None]:
+    """Kept or broken, as of the end of ``as_of``, and the day it was decided.
+
+    Payments count cumulatively: each instalment's deadline is its due date plus the grace days, and by
+    the end of that deadline the customer must have paid everything due up to it. Broken the day after a
+    missed deadline; kept on the day the total promised is reached. Payments are (day, net amount).
+    """
+    ordered_payments = sorted(payments)
+    due_so_far = 0
+    total = sum(amount for _, amount in instalments)
+    running = 0
+    reached_on: date | None = None
+    for day, amount in ordered_payments:
+        if day > as_of:
+            break
+        running += amount
+        if reached_on is None and running >= total:
+            reached_on = day
+        elif running < total:
+            reached_on = None  # a reversal took it back under
+    for due_on, amount in sorted(instalments):
+        due_so_far += amount
+        deadline = due_on + timedelta(days=grace_days)
+        if deadline >= as_of:
+            break
+        paid_by_deadline = sum(value for day, value in ordered_payments if day <= deadline)
+        if paid_by_deadline < due_so_far:
+            return Outcome.BROKEN, deadline + timedelta(days=1)
+    if reached_on is not None:
+        return Outcome.KEPT, reached_on
+    return Outcome.OPEN, None
+
+
+def monthly_equivalent(amount_minor: int, frequency: str) -> int:
+    """A weekly amount is 52/12 of itself a month (rounded up, to judge affordability cautiously)."""
+    if frequency == "weekly":
+        return -(-amount_minor * 52 // 12)
+    return amount_minor
+
+
+def is_affordable(*, amount_minor: int, frequency: str, disposable_minor: int) -> bool:
+    """UK-PROPOSAL: an offer is affordable when it fits the disposable income of the I&E."""
+    return monthly_equivalent(amount_minor, frequency) <= max(disposable_minor, 0)
