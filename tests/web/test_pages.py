@@ -20,9 +20,13 @@ def test_sign_in_lands_on_the_role_home_page(client_a, client):
     assert "Approvals" in page and "Audit trail" in page and "Users &amp; tokens" not in page
 
 
-def test_a_capability_not_yet_installed_says_so(client_a, web_as):
+def test_a_capability_not_yet_installed_says_so(client_a, web_as, monkeypatch):
+    from fairpath.web import home
+
+    forecasts = home.Panel("Forecasts", "Calls and staffing by interval.", "workforce:forecast")
+    monkeypatch.setitem(home.ROLE_PANELS, "back_office_executive", [forecasts, home.CUSTOMERS])
     page = web_as(make_user("back_office_executive", client_a)).get("/").content.decode()
-    assert "Payments to reconcile" in page and "Not yet available" in page
+    assert "Forecasts" in page and "Not yet available" in page and home.COMING in page
 
 
 def test_password_change_is_audited_without_the_password(client_a, web_as):
