@@ -381,7 +381,7 @@ def add_business_hours(
     dates = (local // _MICROS_PER_DAY).astype("datetime64[D]")
     clock = local % _MICROS_PER_DAY
     roll = ~is_business_day(dates, region) | (clock >= opens + length)
-    start_dates = np.where(roll, next_business_day_on_or_after(dates + np.timedelta64(1, "D"), region), dates)
+    start_dates = np.where(roll, next_business_day_on_or_after(add_calendar_days(dates, 1), region), dates)
     elapsed = np.where(roll, 0, np.clip(clock - opens, 0, length))
     total = elapsed + np.asarray(seconds, dtype=np.int64) * _MICROS_PER_SECOND
     whole_days, remainder = np.divmod(total, length)
@@ -478,3 +478,25 @@ class DayWalker:
         while not self.is_business_day(target):
             target += dt.timedelta(days=1)
         return target
+
+
+def working_seconds_between(
+    start_at: InstantArray,
+    end_at: InstantArray,
+    region: str,
+    time_zone: str,
+    hours: WorkingHours = STANDARD_HOURS,
+) -> npt.NDArray[np.int64]:
+    """Seconds of working time between two instants (how long a stopped SLA clock was stopped)."""
+
+    def position(instants: InstantArray) -> npt.NDArray[np.int64]:
+        micros = np.asarray(instants, dtype="datetime64[us]").astype(np.int64)
+        local = micros + utc_offsets(instants, time_zone)
+        dates = (local // _MICROS_PER_DAY).astype("datetime64[D]")
+        clock = local % _MICROS_PER_DAY // _MICROS_PER_SECOND
+        length = hours.close_seconds - hours.open_seconds
+        before = np.busday_count(np.datetime64("1970-01-01"), dates, busdaycal=business_calendar(region))
+        today = np.where(is_business_day(dates, region), np.clip(clock - hours.open_seconds, 0, length), 0)
+        return before.astype(np.int64) * length + today
+
+    return np.maximum(position(end_at) - position(start_at), 0)
