@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "fairpath.communications",
     "fairpath.cases",
     "fairpath.payments",
+    "fairpath.insight",
     "fairpath.work",
     "fairpath.web",
     "fairpath.api",

@@ -14,6 +14,7 @@ urlpatterns = [
     path("communications/", include("fairpath.communications.urls")),
     path("cases/", include("fairpath.cases.urls")),
     path("payments/", include("fairpath.payments.urls")),
+    path("mi/", include("fairpath.insight.urls")),
     path("work/", include("fairpath.work.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

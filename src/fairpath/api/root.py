@@ -25,6 +25,7 @@ def _mount() -> None:
     from fairpath.collections.api import router as collections_router
     from fairpath.communications.api import router as communications_router
     from fairpath.governance.api import router as governance_router
+    from fairpath.insight.api import router as insight_router
     from fairpath.payments.api import router as payments_router
     from fairpath.work.api import router as work_router
 
@@ -35,6 +36,7 @@ def _mount() -> None:
     api.add_router("/communications", communications_router, tags=["communications"])
     api.add_router("/cases", cases_router, tags=["cases"])
     api.add_router("/payments", payments_router, tags=["payments"])
+    api.add_router("/mi", insight_router, tags=["mi"])
     api.add_router("/work", work_router, tags=["work"])
 
 

@@ -112,11 +112,12 @@ def extra_default_permissions() -> dict[str, list[str]]:
     from fairpath.cases.permissions import DEFAULT_PERMISSIONS as CASES
     from fairpath.collections.permissions import DEFAULT_PERMISSIONS as COLLECTIONS
     from fairpath.communications.permissions import DEFAULT_PERMISSIONS as COMMUNICATIONS
+    from fairpath.insight.permissions import DEFAULT_PERMISSIONS as INSIGHT
     from fairpath.payments.permissions import DEFAULT_PERMISSIONS as PAYMENTS
     from fairpath.work.permissions import DEFAULT_PERMISSIONS as WORK
 
     merged: dict[str, list[str]] = {}
-    for domain in (ACCOUNTS, COLLECTIONS, COMMUNICATIONS, CASES, PAYMENTS, WORK):
+    for domain in (ACCOUNTS, COLLECTIONS, COMMUNICATIONS, CASES, PAYMENTS, WORK, INSIGHT):
         for role_code, names in domain.items():
             merged.setdefault(role_code, []).extend(names)
     return merged

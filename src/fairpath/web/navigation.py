@@ -24,6 +24,8 @@ NAVIGATION: list[NavEntry] = [
     NavEntry("Cases & complaints", "cases:case_list", "cases.view_case", "Work"),
     NavEntry("Reconciliation", "payments:reconciliation", "payments.view_reconciliation", "Work"),
     NavEntry("Team console", "work:team_console", "work.view_team_console", "Team"),
+    NavEntry("Dashboards", "insight:dashboard", "insight.view_mi", "Team"),
+    NavEntry("KPI definitions", "insight:kpi_catalogue", "insight.view_mi", "Team"),
     NavEntry("Strategies", "collections:strategy_list", "collections.view_strategy", "Team"),
     NavEntry(
         "Holds & suppressions", "collections:suppression_list", "collections.view_suppressions", "Control"

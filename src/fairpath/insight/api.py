@@ -1,0 +1,5 @@
+"""MI over the API."""
+
+from ninja import Router
+
+router = Router()
