@@ -228,6 +228,8 @@ class Recipient:
 
     agreement: Agreement
     jurisdiction: str
+    country: str
+    region: str
     address_lines: list[str]
     emails: list[str]
     mobiles: list[str]
@@ -294,6 +296,8 @@ def recipients_for(agreements: Sequence[Agreement], *, at: datetime) -> dict[int
         found[agreement.pk] = Recipient(
             agreement=agreement,
             jurisdiction=jurisdiction,
+            country=address.country if address else "GB",
+            region=address.region if address else "ENG",
             address_lines=lines,
             emails=emails.get(customer.pk, []),
             mobiles=mobiles.get(customer.pk, []),
