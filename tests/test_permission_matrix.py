@@ -104,7 +104,14 @@ def extra_samples(client_a) -> dict[str, Callable[[], Any]]:
         from tests.factories.accounts import permission_matrix_samples
     except ImportError:
         return {}
-    return permission_matrix_samples(client_a)
+    samples = permission_matrix_samples(client_a)
+    from tests.factories.work import permission_matrix_samples as work_samples
+
+    samples.update(work_samples(client_a))
+    from tests.factories.cases import permission_matrix_samples as cases_samples
+
+    samples.update(cases_samples(client_a))
+    return samples
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from fairpath.clients.models import Client
 from fairpath.governance.models import User
 from fairpath.work import actions
 from fairpath.work.models import Queue, Skill, Team, WorkItem
-from tests.factories import SETUP, make_user
+from tests.factories import SETUP
 
 
 def make_skill(code: str = "collections") -> Skill:
@@ -61,6 +61,5 @@ def make_queue(name: str = "Calls", **settings: Any) -> Queue:
 def permission_matrix_samples(client: Client) -> dict[str, Any]:
     """Objects of ``client`` for tests/test_permission_matrix.py, one per URL argument of the work pages."""
     item = make_item(client)
-    queue = make_queue("Matrix queue")
-    agent = make_user("agent", client)
-    return {"item_id": lambda: item.pk, "queue_id": lambda: queue.pk, "agent_id": lambda: agent.pk}
+    queue = make_queue("Matrix queue", filters={"client_ids": [client.pk]})
+    return {"item_id": lambda: item.pk, "queue_id": lambda: queue.pk}

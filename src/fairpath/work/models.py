@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 from fairpath.clients.models import ClientOwned
 from fairpath.work import rules
@@ -158,6 +159,11 @@ class WorkItem(ClientOwned):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.title}"
+
+    @property
+    def band(self) -> str:
+        """How close the effective deadline is now: overdue, urgent, soon or later (WQ-PRIORITY)."""
+        return rules.priority_band(self.effective_due_at, timezone.now()).value
 
     @property
     def subject_label(self) -> str:

@@ -1,0 +1,239 @@
+"""Reads of the work domain, already narrowed to the user's clients. The console is a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate, TruncHour
+from django.utils import timezone
+
+from fairpath.governance.access import client_ids_for
+from fairpath.governance.models import User
+from fairpath.work import rules
+from fairpath.work.actions import queue_filter
+from fairpath.work.models import Queue, WorkItem
+
+S = rules.Status
+ACTIVE = [status.value for status in rules.ACTIVE_STATUSES]
+LIST_LIMIT = 100
+
+
+def visible_items(user: Any) -> QuerySet[WorkItem]:
+    return WorkItem.objects.for_user(user)
+
+
+def item_for(user: Any, item_id: int) -> WorkItem | None:
+    """One item of the user's clients, or None (a foreign item is simply not found)."""
+    return (
+        visible_items(user)
+        .select_related("client", "owner", "agreement", "customer")
+        .filter(pk=item_id)
+        .first()
+    )
+
+
+def items_page(
+    user: Any, *, status: str = "", mine: bool = False, limit: int = LIST_LIMIT, offset: int = 0
+) -> list[WorkItem]:
+    items = visible_items(user).select_related("client", "owner", "skill")
+    if status:
+        items = items.filter(status=status)
+    if mine:
+        items = items.filter(owner_id=user.pk)
+    return list(items.order_by("effective_due_at", "id")[offset : offset + limit])
+
+
+def my_items(user: User) -> list[WorkItem]:
+    """The user's open and in-progress items, most urgent first."""
+    return list(
+        visible_items(user)
+        .filter(owner_id=user.pk, status__in=[S.OPEN.value, S.IN_PROGRESS.value])
+        .select_related("client", "agreement", "customer")
+        .order_by("-status", "effective_due_at", "id")[:LIST_LIMIT]
+    )
+
+
+def my_snoozed(user: User) -> list[WorkItem]:
+    return list(
+        visible_items(user)
+        .filter(owner_id=user.pk, status=S.SNOOZED.value)
+        .select_related("client", "agreement", "customer")
+        .order_by("snoozed_until", "id")[:LIST_LIMIT]
+    )
+
+
+def queue_is_visible(user: Any, queue: Queue) -> bool:
+    """A queue that names clients is visible only to people granted every one of them."""
+    named = {int(value) for value in (queue.filters or {}).get("client_ids", [])}
+    return named <= client_ids_for(user)
+
+
+def queues_for(user: Any) -> list[Queue]:
+    queues = Queue.objects.select_related("required_skill", "team").order_by("name", "id")
+    return [queue for queue in queues if queue_is_visible(user, queue)]
+
+
+def queue_for(user: Any, queue_id: int) -> Queue | None:
+    queue = Queue.objects.select_related("required_skill", "team").filter(pk=queue_id).first()
+    return queue if queue is not None and queue_is_visible(user, queue) else None
+
+
+def assignable_people(user: Any) -> list[User]:
+    """Active people who work items and share at least one of the user's clients (for the reassign menus)."""
+    client_ids = sorted(client_ids_for(user))
+    return list(
+        User.objects.filter(is_active=True, role__permissions__codename="change_workitem",
+                            role__permissions__content_type__app_label="work")
+        .filter(Q(all_clients=True) | Q(clients__in=client_ids))
+        .distinct()
+        .order_by("first_name", "username")
+    )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------------------------
+# Team leader console
+
+
+@dataclass
+class AgentHours:
+    username: str
+    counts: list[int]
+    total: int
+
+
+@dataclass
+class BacklogRow:
+    name: str
+    counts: list[int]
+    total: int
+
+
+@dataclass
+class TrendPoint:
+    day: date
+    created: int
+    finished: int
+    backlog: int
+
+
+@dataclass
+class Console:
+    """Everything on the team leader console, built in a fixed number of queries whatever the backlog size."""
+
+    now: datetime
+    working_now: list[WorkItem]
+    hours: list[datetime]
+    done_per_hour: list[AgentHours]
+    age_bands: list[str]
+    backlog: list[BacklogRow]
+    at_risk: list[WorkItem]
+    trend: list[TrendPoint]
+    people: list[User] = field(default_factory=list)
+
+
+HOURS_SHOWN = 8
+TREND_DAYS = 14
+
+
+def console(user: Any, now: datetime | None = None) -> Console:
+    now = now or timezone.now()
+    items = visible_items(user)
+    working_now = list(
+        items.filter(status=S.IN_PROGRESS.value)
+        .select_related("owner", "client")
+        .order_by("owner__username", "started_at")[:LIST_LIMIT]
+    )
+    first_hour = (now - timedelta(hours=HOURS_SHOWN - 1)).replace(minute=0, second=0, microsecond=0)
+    hours = [first_hour + timedelta(hours=index) for index in range(HOURS_SHOWN)]
+    per_hour = (
+        items.filter(status=S.DONE.value, completed_at__gte=first_hour, owner__isnull=False)
+        .annotate(hour=TruncHour("completed_at"))
+        .values("owner__username", "hour")
+        .annotate(done=Count("id"))
+    )
+    by_agent: dict[str, dict[datetime, int]] = {}
+    for row in per_hour:
+        by_agent.setdefault(row["owner__username"], {})[row["hour"]] = row["done"]
+    done_per_hour = [
+        AgentHours(username, [counts.get(hour, 0) for hour in _aware(hours)], sum(counts.values()))
+        for username, counts in sorted(by_agent.items())
+    ]
+    queues = queues_for(user)
+    backlog = _backlog(items, queues, now)
+    at_risk = list(
+        items.filter(status__in=ACTIVE, due_at__lt=now + rules.AT_RISK_WINDOW)
+        .select_related("owner", "client")
+        .order_by("due_at", "id")[:LIST_LIMIT]
+    )
+    return Console(
+        now=now,
+        working_now=working_now,
+        hours=hours,
+        done_per_hour=done_per_hour,
+        age_bands=[label for label, _, _ in rules.AGE_BANDS],
+        backlog=backlog,
+        at_risk=at_risk,
+        trend=_trend(items, now),
+        people=assignable_people(user),
+    )
+
+
+def _aware(hours: list[datetime]) -> list[datetime]:
+    return [timezone.localtime(hour).replace(minute=0, second=0, microsecond=0) for hour in hours]
+
+
+def _band_q(now: datetime, lower: timedelta, upper: timedelta | None) -> Q:
+    condition = Q(created_at__lte=now - lower)
+    if upper is not None:
+        condition &= Q(created_at__gt=now - upper)
+    return condition
+
+
+def _backlog(items: QuerySet[WorkItem], queues: list[Queue], now: datetime) -> list[BacklogRow]:
+    """Active items by age band, for every item and for each queue: one aggregate query."""
+    groups: list[tuple[str, Q]] = [("All work", Q())] + [
+        (queue.name, queue_filter(queue, now)) for queue in queues
+    ]
+    aggregates = {}
+    for group_index, (_, group_q) in enumerate(groups):
+        for band_index, (_, lower, upper) in enumerate(rules.AGE_BANDS):
+            aggregates[f"g{group_index}_b{band_index}"] = Count(
+                "id", filter=group_q & _band_q(now, lower, upper)
+            )
+    counts = items.filter(status__in=ACTIVE).aggregate(**aggregates)
+    rows = []
+    for group_index, (name, _) in enumerate(groups):
+        values = [counts[f"g{group_index}_b{band_index}"] or 0 for band_index in range(len(rules.AGE_BANDS))]
+        rows.append(BacklogRow(name, values, sum(values)))
+    return rows
+
+
+def _trend(items: QuerySet[WorkItem], now: datetime) -> list[TrendPoint]:
+    """Items created and finished per day over the last fortnight, and the backlog left at each day's end."""
+    first_day = timezone.localdate(now) - timedelta(days=TREND_DAYS - 1)
+    start = timezone.make_aware(datetime.combine(first_day, datetime.min.time()))
+    created = dict(
+        items.filter(created_at__gte=start)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    finished = dict(
+        items.filter(completed_at__gte=start, status__in=[S.DONE.value, S.CANCELLED.value])
+        .annotate(day=TruncDate("completed_at"))
+        .values("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    backlog_now = items.filter(status__in=ACTIVE).count()
+    days = [first_day + timedelta(days=index) for index in range(TREND_DAYS)]
+    points: list[TrendPoint] = []
+    backlog = backlog_now
+    for day in reversed(days):  # walk back from today's backlog
+        points.append(TrendPoint(day, created.get(day, 0), finished.get(day, 0), backlog))
+        backlog = backlog - created.get(day, 0) + finished.get(day, 0)
+    return list(reversed(points))
