@@ -351,7 +351,12 @@ class AppendOnly(models.Model):
 class LedgerEntry(AppendOnly, ClientOwned):
     """One posting. Positive amounts add to what the customer owes, negative ones reduce it."""
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="entries")
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.PROTECT,
+        related_name="entries",
+        db_index=False,  # led by entry_agreement_posted
+    )
     kind = models.CharField(max_length=20, choices=ENTRY_KIND_CHOICES)
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=3)
@@ -378,7 +383,12 @@ class LedgerEntry(AppendOnly, ClientOwned):
 class ScheduleInstalment(ClientOwned):
     """What should be paid and when. Paid amounts move only with ``F()`` when a payment is allocated."""
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="instalments")
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.CASCADE,
+        related_name="instalments",
+        db_index=False,  # led by the unique key
+    )
     sequence = models.PositiveIntegerField()
     due_on = models.DateField()
     interest_due_minor = models.BigIntegerField(default=0)
@@ -412,8 +422,8 @@ class PaymentAllocation(AppendOnly, ClientOwned):
     entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="allocations")
     component = models.CharField(max_length=20, choices=COMPONENT_CHOICES)
     instalment = models.ForeignKey(
-        ScheduleInstalment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+        ScheduleInstalment, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )  # instalments are never deleted and never looked up from here: no index to maintain
     fee_entry = models.ForeignKey(
         LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="fee_allocations"
     )
@@ -447,7 +457,12 @@ class ArrearsState(ClientOwned):
 class BucketHistory(AppendOnly, ClientOwned):
     """A delinquency bucket change, kept for ever (roll rates are computed from it)."""
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="bucket_history")
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.CASCADE,
+        related_name="bucket_history",
+        db_index=False,  # led by its index
+    )
     as_of = models.DateField()
     from_bucket = models.CharField(max_length=20, blank=True)
     to_bucket = models.CharField(max_length=20)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import calendar
 import functools
+import itertools
 import json
 import random
 import time
@@ -263,6 +264,7 @@ def _month_end(day: date) -> date:
     return date(day.year, day.month, _month_days(day.year, day.month))
 
 
+@functools.lru_cache(maxsize=8192)
 def _noon(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
 
@@ -501,8 +503,8 @@ def _allocate(life: Life, entry_id: int, amount: int, day: date, first_id: int, 
             now.append((due_on[number], 2, number))
         number += 1
     now.sort()
-    ahead = [(due_on[n], rank, n) for n in range(number, count) for rank in (1, 2)]
-    for _, rank, index in now + ahead:
+    ahead = ((due_on[n], rank, n) for n in range(number, count) for rank in (1, 2))
+    for _, rank, index in itertools.chain(now, ahead):
         if remaining == 0:
             break
         if rank == 0:
@@ -779,66 +781,69 @@ class _Ids:
         self.buckets = IdCounter(loader, BucketHistory)
         self.statuses = IdCounter(loader, StatusHistory)
         self.currency = client.base_currency
+        self.client_id: int = client.pk
 
 
 def _customer_rows(batch: Batch, chunk: _Ids, client: Client, customer_id: int, index: int, prefix: str,
                    region: str, state: str, first: str, last: str, age: int, as_of: date,
                    rnd: random.Random) -> None:  # fmt: skip
+    client_id = chunk.client_id
     title = rnd.choices(TITLES, TITLE_SHARE)[0]
     born = _add_months(as_of, -12 * age) - timedelta(days=rnd.randint(1, 364))
-    batch.add(Customer, (customer_id, client.pk, f"{prefix}C{index + 1:07d}", title, first, last, born,
+    batch.add(Customer, (customer_id, client_id, f"{prefix}C{index + 1:07d}", title, first, last, born,
                          rules.name_key(last), rules.name_key(first, last), _noon(as_of)))  # fmt: skip
     country, area = ("US", state) if region == "US" else ("GB", region)
     postcode = _postcode(region, state, rnd)
     town = rnd.choice(TOWNS[state if region == "US" else region])
     line1 = f"{rnd.randint(1, 240)} {rnd.choice(STREETS)}"
-    batch.add(Address, (chunk.addresses.take(), client.pk, customer_id, "home", line1, "", town, postcode,
+    batch.add(Address, (chunk.addresses.take(), client_id, customer_id, "home", line1, "", town, postcode,
                         rules.normalise_postcode(postcode), country, area, True))  # fmt: skip
     if rnd.random() < 0.08:
         old = _postcode(region, state, rnd)
-        batch.add(Address, (chunk.addresses.take(), client.pk, customer_id, "previous",
+        batch.add(Address, (chunk.addresses.take(), client_id, customer_id, "previous",
                             f"{rnd.randint(1, 240)} {rnd.choice(STREETS)}", "", town, old,
                             rules.normalise_postcode(old), country, area, False))  # fmt: skip
     if rnd.random() < 0.95:
         mobile = _phone(region, rnd)
         opted_out = rnd.random() < 0.03
-        batch.add(ContactPoint, (chunk.contacts.take(), client.pk, customer_id, "phone", "mobile", mobile,
+        batch.add(ContactPoint, (chunk.contacts.take(), client_id, customer_id, "phone", "mobile", mobile,
                                  rules.normalise_phone(mobile), True, rnd.random() < 0.9, rnd.random() < 0.6, False,
                                  opted_out, _noon(as_of - timedelta(days=rnd.randint(1, 300))) if opted_out else None))  # fmt: skip
     if rnd.random() < 0.3:
         landline = _phone(region, rnd).replace("07", "01", 1) if region != "US" else _phone(region, rnd)
-        batch.add(ContactPoint, (chunk.contacts.take(), client.pk, customer_id, "phone", "home", landline,
+        batch.add(ContactPoint, (chunk.contacts.take(), client_id, customer_id, "phone", "home", landline,
                                  rules.normalise_phone(landline), False, True, False, False, False, None))  # fmt: skip
     if rnd.random() < 0.7:
         domain = rnd.choice(["example.com", "example.org", "example.net"])
         email = f"{first}.{last}{index + 1}@{domain}".lower().replace("'", "")
-        batch.add(ContactPoint, (chunk.contacts.take(), client.pk, customer_id, "email", "personal", email,
+        batch.add(ContactPoint, (chunk.contacts.take(), client_id, customer_id, "email", "personal", email,
                                  email, False, False, False, rnd.random() < 0.5, False, None))  # fmt: skip
     if rnd.random() < 0.2:
         draw = rnd.random()
         if draw < 0.5:
-            batch.add(ContactPreference, (chunk.preferences.take(), client.pk, customer_id,
+            batch.add(ContactPreference, (chunk.preferences.take(), client_id, customer_id,
                                           rnd.choice(["call", "sms", "email", "letter"]), True, False, None, None,
                                           [], "Preferred channel"))  # fmt: skip
         elif draw < 0.8:
-            batch.add(ContactPreference, (chunk.preferences.take(), client.pk, customer_id, "call", False, False,
+            batch.add(ContactPreference, (chunk.preferences.take(), client_id, customer_id, "call", False, False,
                                           "17:30:00" if rnd.random() < 0.5 else "09:00:00",
                                           "20:00:00" if rnd.random() < 0.5 else "12:00:00",
                                           [0, 1, 2, 3, 4] if rnd.random() < 0.5 else [], "Works shifts"))  # fmt: skip
         else:
-            batch.add(ContactPreference, (chunk.preferences.take(), client.pk, customer_id,
+            batch.add(ContactPreference, (chunk.preferences.take(), client_id, customer_id,
                                           rnd.choice(["call", "sms"]), False, True, None, None, [],
                                           "Asked not to be contacted this way"))  # fmt: skip
     if rnd.random() < 0.12:
         driver, description, temporary = rnd.choices(VULNERABILITY, VULNERABILITY_SHARE)[0]
         recorded = as_of - timedelta(days=rnd.randint(1, 500))
-        batch.add(VulnerabilityCue, (chunk.cues.take(), client.pk, customer_id, driver, description, temporary,
+        batch.add(VulnerabilityCue, (chunk.cues.take(), client_id, customer_id, driver, description, temporary,
                                      recorded + timedelta(days=180) if temporary else None, "Explicit consent",
                                      recorded))  # fmt: skip
 
 
 def _agreement_rows(batch: Batch, chunk: _Ids, client: Client, customer_id: int, index: int, prefix: str,
                     product: str, behaviour: str, as_of: date, months: int, rnd: random.Random) -> None:  # fmt: skip
+    client_id = chunk.client_id
     agreement_id = chunk.agreements.take()
     terms = _terms(product, rnd, as_of, months)
     first_instalment = chunk.instalments.take_many(len(terms.schedule))
@@ -847,32 +852,32 @@ def _agreement_rows(batch: Batch, chunk: _Ids, client: Client, customer_id: int,
     status = moves[-1][2]
     disputed = as_of - timedelta(days=rnd.randint(1, 60)) if rnd.random() < 0.015 else None
     currency = chunk.currency
-    batch.add(Agreement, (agreement_id, client.pk, customer_id, f"{prefix}{index + 1:08d}", product, currency,
+    batch.add(Agreement, (agreement_id, client_id, customer_id, f"{prefix}{index + 1:08d}", product, currency,
                           terms.rate_bp, terms.instalment, terms.frequency, terms.term, terms.credit_limit,
                           terms.balloon, terms.opened_on, terms.first_due_on, terms.end_on, status, life.balance,
                           disputed))  # fmt: skip
-    batch.add(FeeTerm, (chunk.fee_terms.take(), client.pk, agreement_id, *LATE_FEE))
-    batch.add(FeeTerm, (chunk.fee_terms.take(), client.pk, agreement_id, *RETURNED_FEE))
+    batch.add(FeeTerm, (chunk.fee_terms.take(), client_id, agreement_id, *LATE_FEE))
+    batch.add(FeeTerm, (chunk.fee_terms.take(), client_id, agreement_id, *RETURNED_FEE))
     for sequence, (due_on, interest, principal) in enumerate(terms.schedule, start=1):
         instalment_id = first_instalment + sequence - 1
         paid_interest, paid_principal = life.paid[instalment_id]
-        batch.add(ScheduleInstalment, (instalment_id, client.pk, agreement_id, sequence, due_on, interest, principal,
+        batch.add(ScheduleInstalment, (instalment_id, client_id, agreement_id, sequence, due_on, interest, principal,
                                        interest + principal, paid_interest, paid_principal,
                                        paid_interest + paid_principal))  # fmt: skip
     for entry_id, kind, amount, posted_on, fee_type, reference in life.entries:
-        batch.add(LedgerEntry, (entry_id, client.pk, agreement_id, kind, amount, currency, posted_on,
+        batch.add(LedgerEntry, (entry_id, client_id, agreement_id, kind, amount, currency, posted_on,
                                 _noon(posted_on), fee_type, None, reference, "", ACTOR.label))  # fmt: skip
     for entry_id, component, instalment_id, fee_id, amount in life.allocations:
-        batch.add(PaymentAllocation, (chunk.allocations.take(), client.pk, entry_id, component, instalment_id,
+        batch.add(PaymentAllocation, (chunk.allocations.take(), client_id, entry_id, component, instalment_id,
                                       fee_id, amount))  # fmt: skip
     arrears, missed, dpd, oldest = life.arrears
-    batch.add(ArrearsState, (chunk.arrears.take(), client.pk, agreement_id, as_of, arrears, missed, dpd, oldest,
+    batch.add(ArrearsState, (chunk.arrears.take(), client_id, agreement_id, as_of, arrears, missed, dpd, oldest,
                              rules.bucket_for(dpd)))  # fmt: skip
     for day, from_bucket, to_bucket, days, amount in life.buckets:
-        batch.add(BucketHistory, (chunk.buckets.take(), client.pk, agreement_id, day, from_bucket, to_bucket, days,
+        batch.add(BucketHistory, (chunk.buckets.take(), client_id, agreement_id, day, from_bucket, to_bucket, days,
                                   amount, _noon(day)))  # fmt: skip
     for day, from_status, to_status, reason in moves:
-        batch.add(StatusHistory, (chunk.statuses.take(), client.pk, agreement_id, from_status, to_status, day,
+        batch.add(StatusHistory, (chunk.statuses.take(), client_id, agreement_id, from_status, to_status, day,
                                   _noon(day), ACTOR.label, reason))  # fmt: skip
     troubled = behaviour in ("persistent", "rolls_to_default", "cures") and missed > 0
     if rnd.random() < (0.25 if troubled else 0.01):
@@ -880,7 +885,7 @@ def _agreement_rows(batch: Batch, chunk: _Ids, client: Client, customer_id: int,
         organisation = rnd.choice(
             ["StepChange Debt Charity", "Citizens Advice", "National Debtline", "PayPlan"]
         )
-        batch.add(ThirdParty, (chunk.third_parties.take(), client.pk, customer_id,
+        batch.add(ThirdParty, (chunk.third_parties.take(), client_id, customer_id,
                                agreement_id if troubled else None, kind,
                                f"{rnd.choice(FIRST_NAMES)} {rnd.choice(LAST_NAMES)}",
                                organisation if kind == "debt_adviser" else "", "", "",
