@@ -1,0 +1,641 @@
+"""Importing payment files, posting what matches, and the back office's manual decisions.
+
+Every change here goes through the accounts actions (post_payment / reverse_payment): this domain never
+writes the ledger itself. One file is one transaction: a refused file changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from fairpath.accounts import actions as accounts_actions
+from fairpath.accounts.models import Agreement, Customer, LedgerEntry
+from fairpath.clients.models import Client
+from fairpath.core.errors import InvalidInput, NotPermitted, Refusal
+from fairpath.governance.access import client_ids_for
+from fairpath.governance.audit import (
+    Actor,
+    PendingEvent,
+    SystemActor,
+    actor_label,
+    record_event,
+    record_events_bulk,
+)
+from fairpath.payments import matching, parsers
+from fairpath.payments.models import Match, PaymentFile, SavedMapping, StatementLine
+
+CHUNK = 900
+EXPECTED_WINDOW_DAYS = 7
+RECONCILER = SystemActor("reconciliation")
+
+
+def auto_post_threshold() -> float:
+    """PAY-THRESHOLD: configurable with the setting FAIRPATH_PAYMENTS_AUTO_POST_THRESHOLD (default 0.95)."""
+    return float(getattr(settings, "FAIRPATH_PAYMENTS_AUTO_POST_THRESHOLD", matching.DEFAULT_THRESHOLD))
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    file_id: int | None
+    format: str
+    lines: int
+    posted: int
+    suggested: int
+    suspense: int
+    returned: int
+    ignored: int
+    skipped: int
+    already_imported: bool
+    auto_match_rate: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _require_client(actor: Actor, client: Client) -> None:
+    if not isinstance(actor, SystemActor) and client.pk not in client_ids_for(actor):
+        raise NotPermitted("This client is not one you are granted", rule="ACCESS-CLIENT")
+
+
+def mapping_for(client: Client, name: str) -> parsers.ColumnMapping:
+    saved = SavedMapping.objects.filter(client=client, name=name).first()
+    if saved is None:
+        raise InvalidInput(f"There is no saved mapping {name!r} for {client.code}", field="mapping")
+    return parsers.ColumnMapping(
+        columns=dict(saved.columns),
+        date_format=saved.date_format,
+        delimiter=saved.delimiter,
+        currency=saved.currency,
+        decimal_comma=saved.decimal_comma,
+    )
+
+
+def save_mapping(
+    *, client: Client, name: str, columns: dict[str, str], actor: Actor, date_format: str = "%Y-%m-%d",
+    delimiter: str = ",", currency: str = "GBP", decimal_comma: bool = False,
+) -> SavedMapping:  # fmt: skip
+    """Save (or replace) a named CSV column mapping after checking it is complete."""
+    _require_client(actor, client)
+    parsers.ColumnMapping(columns, date_format, delimiter, currency, decimal_comma).validate()
+    parsers.common.check_currency(currency, "currency")
+    with transaction.atomic():
+        mapping, _ = SavedMapping.objects.update_or_create(
+            client=client,
+            name=name,
+            defaults={"columns": columns, "date_format": date_format, "delimiter": delimiter,
+                      "currency": currency, "decimal_comma": decimal_comma},
+        )  # fmt: skip
+        record_event(actor=actor, action="payments.mapping_saved", obj=mapping, after={"columns": columns})
+    return mapping
+
+
+# ----------------------------------------------------------------------------------------------------
+# The book, loaded in bulk
+
+
+def load_book(client: Client, lines: Sequence[parsers.ParsedLine]) -> matching.Book:
+    """Every agreement reference, customer reference and name of the client, and payments expected around
+    the lines' dates (arrangement and promise instalments) — a handful of queries whatever the file size."""
+    agreements: dict[int, matching.Candidate] = {}
+    by_reference: dict[str, int] = {}
+    by_normalised: dict[str, list[int]] = defaultdict(list)
+    customer_agreements: dict[int, list[int]] = defaultdict(list)
+    rows = Agreement.objects.filter(client=client).values_list(
+        "id", "customer_id", "reference", "currency", "instalment_minor", "status"
+    )
+    for agreement_id, customer_id, reference, currency, instalment, status in rows.iterator(chunk_size=20000):
+        agreements[agreement_id] = matching.Candidate(
+            agreement_id, customer_id, reference, currency, instalment
+        )
+        by_reference[reference.upper()] = agreement_id
+        by_normalised[matching.normalise(reference)].append(agreement_id)
+        if status not in ("settled", "closed", "written_off"):
+            customer_agreements[customer_id].append(agreement_id)
+    customer_refs: dict[str, int] = {}
+    customer_names: dict[int, str] = {}
+    for customer_id, reference, first, last in (
+        Customer.objects.filter(client=client)
+        .values_list("id", "reference", "first_name", "last_name")
+        .iterator(chunk_size=20000)
+    ):
+        customer_refs[matching.normalise(reference)] = customer_id
+        customer_names[customer_id] = matching.name_key(f"{first} {last}")
+    book = matching.Book(
+        agreements=agreements,
+        by_reference=by_reference,
+        by_normalised=dict(by_normalised),
+        customer_refs=customer_refs,
+        customer_names=customer_names,
+        customer_agreements=dict(customer_agreements),
+        expected=expected_payments(client, lines),
+    )
+    return book
+
+
+def expected_payments(client: Client, lines: Sequence[parsers.ParsedLine]) -> dict[int, set[tuple[int, str]]]:
+    """Arrangement and promise instalments due within a week of the lines' dates, by agreement."""
+    expected: dict[int, set[tuple[int, str]]] = defaultdict(set)
+    if not lines:
+        return expected
+    since = min(line.booked_on for line in lines) - timedelta(days=EXPECTED_WINDOW_DAYS)
+    until = max(line.booked_on for line in lines) + timedelta(days=EXPECTED_WINDOW_DAYS)
+    try:
+        from fairpath.collections.models import ArrangementInstalment, PromiseInstalment
+    except ImportError:  # pragma: no cover - collections not installed
+        return expected
+    for agreement_id, amount in ArrangementInstalment.objects.filter(
+        client=client, due_on__range=(since, until), arrangement__status="active"
+    ).values_list("arrangement__agreement_id", "amount_minor"):
+        expected[agreement_id].add((amount, "arrangement"))
+    for agreement_id, amount in PromiseInstalment.objects.filter(
+        client=client, due_on__range=(since, until), promise__status="open"
+    ).values_list("promise__agreement_id", "amount_minor"):
+        expected[agreement_id].add((amount, "promise"))
+    return expected
+
+
+# ----------------------------------------------------------------------------------------------------
+# Import
+
+
+def natural_keys(client: Client, lines: Sequence[parsers.ParsedLine]) -> list[str]:
+    """The same movement in two files gets the same key: account, date, amount, references, payer and the
+    occurrence number among identical movements (two equal payments on one day stay two)."""
+    seen: Counter[tuple] = Counter()
+    keys = []
+    for line in lines:
+        identity = (line.account, line.booked_on.isoformat(), line.amount_minor, line.currency,
+                    line.bank_reference, " ".join(line.reference.split()), line.payer_name, line.return_code)  # fmt: skip
+        seen[identity] += 1
+        text = "|".join(str(part) for part in (client.pk, *identity, seen[identity]))
+        keys.append(hashlib.sha256(text.encode()).hexdigest())
+    return keys
+
+
+def import_file(
+    *,
+    client: Client,
+    data: bytes,
+    name: str,
+    actor: Actor,
+    fmt: str | None = None,
+    mapping: str | None = None,
+    threshold: float | None = None,
+) -> ImportSummary:
+    """PAY-IDEMPOTENT, PAY-PARSE, PAY-CONTROL: parse strictly, skip what was already imported, match in bulk,
+    post what is sure through the accounts waterfall, and queue the rest — all in one transaction."""
+    _require_client(actor, client)
+    threshold = auto_post_threshold() if threshold is None else threshold
+    digest = hashlib.sha256(data).hexdigest()
+    existing = PaymentFile.objects.filter(client=client, sha256=digest).first()
+    if existing is not None:
+        return ImportSummary(existing.pk, existing.format, existing.lines_total, 0, 0, 0, 0, 0,
+                             existing.lines_total, True, None)  # fmt: skip
+    column_mapping = mapping_for(client, mapping) if mapping else None
+    parsed = parsers.parse(data, fmt, column_mapping)
+    keys = natural_keys(client, parsed.lines)
+    known: set[str] = set()
+    for start in range(0, len(keys), CHUNK):
+        known |= set(
+            StatementLine.objects.filter(
+                client=client, natural_key__in=keys[start : start + CHUNK]
+            ).values_list("natural_key", flat=True)
+        )
+    fresh = [(line, key) for line, key in zip(parsed.lines, keys, strict=True) if key not in known]
+    receipts = [(line, key) for line, key in fresh if line.amount_minor > 0 and not line.is_return]
+    returns = [(line, key) for line, key in fresh if line.is_return]
+    book = load_book(client, [line for line, _ in receipts + returns])
+    decisions = {
+        decision.key: decision
+        for decision in matching.match_lines(
+            [
+                matching.LineIn(
+                    index, line.amount_minor, line.currency, line.booked_on, line.reference, line.payer_name
+                )
+                for index, (line, _) in enumerate(receipts)
+            ],  # fmt: skip
+            book,
+        )
+    }
+    return_decisions = {
+        decision.key: decision
+        for decision in matching.match_lines(
+            [
+                matching.LineIn(
+                    index, -line.amount_minor, line.currency, line.booked_on, line.reference, line.payer_name
+                )
+                for index, (line, _) in enumerate(returns)
+            ],  # fmt: skip
+            book,
+        )
+    }
+    now = timezone.now()
+    label = actor_label(actor)
+    with transaction.atomic():
+        payment_file = PaymentFile.objects.create(
+            client=client, sha256=digest, name=name[:255], format=parsed.format,
+            statement_id=parsed.statement_id[:80], account=parsed.account[:60], currency=parsed.currency,
+            control_count=parsed.control_count, control_total_minor=parsed.control_total_minor,
+            opening_balance_minor=parsed.opening_balance_minor, closing_balance_minor=parsed.closing_balance_minor,
+            lines_total=len(parsed.lines), lines_net_minor=sum(line.amount_minor for line in parsed.lines),
+            skipped=len(parsed.lines) - len(fresh), imported_at=now, imported_by=label,
+        )  # fmt: skip
+        statement_lines = StatementLine.objects.bulk_create(
+            [
+                StatementLine(
+                    client=client,
+                    file=payment_file,
+                    line_no=line.line_no,
+                    natural_key=key,
+                    booked_on=line.booked_on,
+                    amount_minor=line.amount_minor,
+                    currency=line.currency,
+                    reference=line.reference[:500],
+                    payer_name=line.payer_name[:200],
+                    bank_reference=line.bank_reference[:120],
+                    is_return=line.is_return,
+                    return_code=line.return_code[:10],
+                    return_reason=line.return_reason[:200],
+                    status=StatementLine.Status.IGNORED,
+                    created_at=now,
+                )  # fmt: skip
+                for line, key in fresh
+            ],
+            batch_size=2000,
+        )
+        by_key = {row.natural_key: row for row in statement_lines}
+        receipt_rows = [(by_key[key], decisions[index]) for index, (_, key) in enumerate(receipts)]
+        return_rows = [(by_key[key], return_decisions[index]) for index, (_, key) in enumerate(returns)]
+        counts = _apply_receipts(client, receipt_rows, threshold, actor, now)
+        counts["returned"], returned_suspense = _apply_returns(client, return_rows, actor, now)
+        counts["suspense"] += returned_suspense
+        counts["ignored"] = len(fresh) - len(receipts) - len(returns)
+        for field_name, value in counts.items():
+            setattr(payment_file, field_name, value)
+        payment_file.save(update_fields=list(counts))
+        record_event(
+            actor=actor, action="payments.file_imported", obj=payment_file,
+            after={"format": parsed.format, "sha256": digest, **counts, "skipped": payment_file.skipped},
+        )  # fmt: skip
+        _queue_exceptions(client, [row for row, _ in receipt_rows + return_rows], now)
+        touched = sorted(
+            {
+                agreement_id
+                for _, decision in receipt_rows + return_rows
+                for agreement_id, _ in decision.allocations
+            }
+        )
+        mark_promises_and_instalments(touched, max((line.booked_on for line, _ in fresh), default=now.date()))
+    return ImportSummary(
+        payment_file.pk, parsed.format, len(parsed.lines), counts["posted"], counts["suggested"],
+        counts["suspense"], counts["returned"], counts["ignored"], payment_file.skipped, False,
+        payment_file.auto_match_rate,
+    )  # fmt: skip
+
+
+def _apply_receipts(
+    client: Client,
+    rows: list[tuple[StatementLine, matching.Decision]],
+    threshold: float,
+    actor: Actor,
+    now: Any,
+) -> dict[str, int]:
+    counts = {"posted": 0, "suggested": 0, "suspense": 0}
+    agreement_ids = {agreement_id for _, decision in rows for agreement_id, _ in decision.allocations}
+    agreements = Agreement.objects.in_bulk(sorted(agreement_ids))
+    matches: list[Match] = []
+    updates: dict[str, list[int]] = defaultdict(list)
+    label = actor_label(actor)
+    for line, decision in rows:
+        if not decision.allocations:
+            updates[StatementLine.Status.SUSPENSE].append(line.pk)
+            counts["suspense"] += 1
+            continue
+        auto = decision.is_auto(threshold)
+        for agreement_id, amount in decision.allocations:
+            entry = None
+            if auto:
+                entry = accounts_actions.post_payment(
+                    agreement=agreements[agreement_id], amount_minor=amount, currency=line.currency,
+                    received_on=line.booked_on, actor=actor, reference=(line.bank_reference or line.reference)[:60],
+                )  # fmt: skip
+            matches.append(
+                Match(
+                    client=client,
+                    line=line,
+                    agreement_id=agreement_id,
+                    amount_minor=amount,
+                    step=decision.step,
+                    confidence=decision.confidence,
+                    entry=entry,
+                    status=Match.Status.POSTED if auto else Match.Status.SUGGESTED,
+                    decided_by=label if auto else "",
+                    decided_at=now if auto else None,
+                    note=decision.note[:300],
+                )  # fmt: skip
+            )
+        status = StatementLine.Status.POSTED if auto else StatementLine.Status.SUGGESTED
+        updates[status].append(line.pk)
+        counts["posted" if auto else "suggested"] += 1
+    Match.objects.bulk_create(matches, batch_size=2000)
+    for new_status, ids in updates.items():
+        for start in range(0, len(ids), CHUNK):
+            StatementLine.objects.filter(pk__in=ids[start : start + CHUNK]).update(status=new_status)
+    return counts
+
+
+def _apply_returns(
+    client: Client, rows: list[tuple[StatementLine, matching.Decision]], actor: Actor, now: Any
+) -> tuple[int, int]:
+    """A returned direct debit reverses the payment it undoes: the latest unreversed payment of that amount
+    on the agreement on or before the return's original date. No such payment: suspense for a person."""
+    agreement_ids = sorted({d.allocations[0][0] for _, d in rows if len(d.allocations) == 1})
+    payments: dict[tuple[int, int], list[LedgerEntry]] = defaultdict(list)
+    if agreement_ids:
+        reversed_ids = set(
+            LedgerEntry.objects.filter(agreement_id__in=agreement_ids, kind="payment_reversal").values_list(
+                "reverses_id", flat=True
+            )
+        )
+        for entry in LedgerEntry.objects.filter(agreement_id__in=agreement_ids, kind="payment").order_by(
+            "-posted_on", "-id"
+        ):
+            if entry.pk not in reversed_ids:
+                payments[(entry.agreement_id, -entry.amount_minor)].append(entry)
+    returned = suspense = 0
+    matches: list[Match] = []
+    for line, decision in rows:
+        amount = -line.amount_minor
+        candidates = []
+        if len(decision.allocations) == 1:
+            agreement_id = decision.allocations[0][0]
+            candidates = [
+                p for p in payments.get((agreement_id, amount), []) if p.posted_on <= line.booked_on
+            ]
+            if not candidates:
+                candidates = payments.get((agreement_id, amount), [])
+        if not candidates or decision.confidence < 0.9:
+            StatementLine.objects.filter(pk=line.pk).update(status=StatementLine.Status.SUSPENSE)
+            suspense += 1
+            continue
+        payment = candidates[0]
+        payments[(payment.agreement_id, amount)].remove(payment)
+        reason = f"Returned direct debit, Bacs reason {line.return_code}: {line.return_reason}".strip()
+        reversal = accounts_actions.reverse_payment(
+            payment=payment, actor=actor, reason=reason[:300], reversed_on=line.booked_on
+        )
+        Match.objects.filter(entry=payment, status=Match.Status.POSTED).update(
+            note=f"returned: {reason}"[:300]
+        )
+        matches.append(
+            Match(client=client, line=line, agreement_id=payment.agreement_id, amount_minor=-amount,
+                  step=Match.Step.RETURN, confidence=decision.confidence, status=Match.Status.POSTED,
+                  entry=payment, reversal=reversal, decided_by=actor_label(actor), decided_at=now, note=reason[:300])
+        )  # fmt: skip
+        StatementLine.objects.filter(pk=line.pk).update(status=StatementLine.Status.RETURNED)
+        returned += 1
+    Match.objects.bulk_create(matches)
+    return returned, suspense
+
+
+def mark_promises_and_instalments(agreement_ids: Sequence[int], as_of: date) -> None:
+    """Promises and arrangement instalments kept (or broken by a return) are decided by collections'
+    set-based ``detect_outcomes`` from the ledger we just posted to."""
+    if not agreement_ids:
+        return
+    try:
+        from fairpath.collections.promises import detect_outcomes
+    except ImportError:  # pragma: no cover - collections not installed
+        return
+    detect_outcomes(agreement_ids=list(agreement_ids), as_of=as_of, actor=RECONCILER)
+
+
+def _queue_exceptions(client: Client, lines: list[StatementLine], now: Any) -> None:
+    """PAY-EXCEPTIONS: each suggestion and suspense line is a reconciliation exception work item."""
+    exceptions = [
+        line
+        for line in StatementLine.objects.filter(
+            pk__in=[line.pk for line in lines],
+            status__in=(StatementLine.Status.SUGGESTED, StatementLine.Status.SUSPENSE),
+        )
+    ]
+    if not exceptions:
+        return
+    try:
+        from fairpath.work.actions import WorkItemSpec, create_work_items
+    except ImportError:  # pragma: no cover - work not installed
+        return
+    first_agreement = dict(
+        Match.objects.filter(line__in=exceptions)
+        .order_by("line_id", "id")
+        .values_list("line_id", "agreement_id")
+    )
+    create_work_items(
+        specs=[
+            WorkItemSpec(
+                client_id=client.pk,
+                kind="reconciliation_exception",
+                title=f"{'Confirm match' if line.status == 'suggested' else 'Suspense'}: "
+                f"{line.payer_name or 'unknown payer'} {line.amount_minor / 100:.2f} {line.currency}",
+                due_at=now + timedelta(days=1),
+                value_minor=abs(line.amount_minor),
+                object_type="payments.statementline",
+                object_id=str(line.pk),
+                agreement_id=first_agreement.get(line.pk),
+            )
+            for line in exceptions
+        ],
+        actor=RECONCILER,
+    )
+
+
+def _close_work(line: StatementLine, outcome: str) -> None:
+    try:
+        from fairpath.work.actions import complete_item
+        from fairpath.work.models import WorkItem
+    except ImportError:  # pragma: no cover
+        return
+    for item in WorkItem.objects.filter(
+        object_type="payments.statementline",
+        object_id=str(line.pk),
+        status__in=("open", "in_progress", "snoozed"),
+    ):
+        complete_item(item=item, actor=RECONCILER, outcome=outcome)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Manual decisions (audited; a posted payment is reversed before it is re-posted)
+
+
+def _locked_line(line: StatementLine, actor: Actor) -> StatementLine:
+    _require_client(actor, line.client)
+    return StatementLine.objects.select_for_update().get(pk=line.pk)
+
+
+def match_line(
+    *, line: StatementLine, allocations: Sequence[tuple[Agreement, int]], actor: Actor, reason: str = ""
+) -> list[Match]:
+    """Match a suggested or suspense line by hand to one or several agreements (amounts must add up)."""
+    if not allocations:
+        raise InvalidInput("Say which agreement the money is for", field="agreement_id")
+    if any(amount <= 0 for _, amount in allocations):
+        raise InvalidInput("Each share must be more than zero", field="amount_minor")
+    if sum(amount for _, amount in allocations) != line.amount_minor:
+        raise InvalidInput(
+            "The shares must add up to the line's amount", rule="PAY-SPLIT", field="amount_minor"
+        )
+    for agreement, _ in allocations:
+        if agreement.client_id != line.client_id:
+            raise NotPermitted("That agreement belongs to another client", rule="ACCESS-CLIENT")
+        if agreement.currency != line.currency:
+            raise InvalidInput(
+                "The agreement is in another currency", rule="PAY-CURRENCY", field="agreement_id"
+            )
+    with transaction.atomic():
+        locked = _locked_line(line, actor)
+        if (
+            locked.status not in (StatementLine.Status.SUGGESTED, StatementLine.Status.SUSPENSE)
+            or locked.is_return
+        ):
+            raise Refusal(
+                "Only a suggestion or a line in suspense can be matched", rule="PAY-STATE", field="line"
+            )
+        now = timezone.now()
+        Match.objects.filter(line=locked, status=Match.Status.SUGGESTED).update(
+            status=Match.Status.REJECTED, decided_by=actor_label(actor), decided_at=now
+        )
+        created = []
+        for agreement, amount in allocations:
+            entry = accounts_actions.post_payment(
+                agreement=agreement, amount_minor=amount, currency=locked.currency, received_on=locked.booked_on,
+                actor=actor, reference=(locked.bank_reference or locked.reference)[:60],
+            )  # fmt: skip
+            created.append(
+                Match.objects.create(
+                    client_id=locked.client_id,
+                    line=locked,
+                    agreement=agreement,
+                    amount_minor=amount,
+                    step=Match.Step.MANUAL,
+                    confidence=1.0,
+                    status=Match.Status.POSTED,
+                    entry=entry,
+                    decided_by=actor_label(actor),
+                    decided_at=now,
+                    note=reason[:300],
+                )  # fmt: skip
+            )
+        before = locked.status
+        locked.status = StatementLine.Status.POSTED
+        locked.save(update_fields=["status"])
+        record_event(
+            actor=actor, action="payments.line_matched", obj=locked, before={"status": before},
+            after={"status": locked.status, "allocations": [[a.pk, amount] for a, amount in allocations]},
+            reason=reason,
+        )  # fmt: skip
+        _close_work(locked, "matched")
+        mark_promises_and_instalments([a.pk for a, _ in allocations], locked.booked_on)
+    return created
+
+
+def confirm_suggestion(*, line: StatementLine, actor: Actor) -> list[Match]:
+    """Post a suggestion as the cascade proposed it."""
+    with transaction.atomic():
+        locked = _locked_line(line, actor)
+        suggested = list(
+            Match.objects.filter(line=locked, status=Match.Status.SUGGESTED).select_related("agreement")
+        )
+        if locked.status != StatementLine.Status.SUGGESTED or not suggested:
+            raise Refusal("This line has no suggestion to confirm", rule="PAY-STATE", field="line")
+        now = timezone.now()
+        for match in suggested:
+            match.entry = accounts_actions.post_payment(
+                agreement=match.agreement, amount_minor=match.amount_minor, currency=locked.currency,
+                received_on=locked.booked_on, actor=actor, reference=(locked.bank_reference or locked.reference)[:60],
+            )  # fmt: skip
+            match.status, match.decided_by, match.decided_at = Match.Status.POSTED, actor_label(actor), now
+            match.save(update_fields=["entry", "status", "decided_by", "decided_at"])
+        locked.status = StatementLine.Status.POSTED
+        locked.save(update_fields=["status"])
+        record_event(
+            actor=actor, action="payments.suggestion_confirmed", obj=locked, before={"status": "suggested"},
+            after={"status": "posted", "matches": [m.pk for m in suggested]},
+        )  # fmt: skip
+        _close_work(locked, "confirmed")
+        mark_promises_and_instalments([m.agreement_id for m in suggested], locked.booked_on)
+    return suggested
+
+
+def unmatch_line(*, line: StatementLine, actor: Actor, reason: str) -> StatementLine:
+    """Reverse every posted share of the line and put it back in suspense (PAY-UNMATCH)."""
+    if not reason.strip():
+        raise InvalidInput("Say why the payment is unmatched", field="reason")
+    with transaction.atomic():
+        locked = _locked_line(line, actor)
+        if (
+            locked.status not in (StatementLine.Status.POSTED, StatementLine.Status.SUGGESTED)
+            or locked.is_return
+        ):
+            raise Refusal(
+                "Only a posted or suggested receipt can be unmatched", rule="PAY-STATE", field="line"
+            )
+        now = timezone.now()
+        agreement_ids = []
+        for match in Match.objects.filter(
+            line=locked, status__in=(Match.Status.POSTED, Match.Status.SUGGESTED)
+        ):
+            if match.entry_id is not None and match.status == Match.Status.POSTED:
+                match.reversal = accounts_actions.reverse_payment(
+                    payment=match.entry,
+                    actor=actor,
+                    reason=f"Unmatched: {reason}"[:300],
+                    reversed_on=now.date(),
+                )
+                agreement_ids.append(match.agreement_id)
+            match.status, match.decided_by, match.decided_at = Match.Status.REJECTED, actor_label(actor), now
+            match.save(update_fields=["reversal", "status", "decided_by", "decided_at"])
+        before = locked.status
+        locked.status = StatementLine.Status.SUSPENSE
+        locked.save(update_fields=["status"])
+        record_event(actor=actor, action="payments.line_unmatched", obj=locked, before={"status": before},
+                     after={"status": locked.status}, reason=reason)  # fmt: skip
+        mark_promises_and_instalments(agreement_ids, now.date())
+    return locked
+
+
+def move_line(
+    *, line: StatementLine, allocations: Sequence[tuple[Agreement, int]], actor: Actor, reason: str
+) -> list[Match]:
+    """Move a posted payment to other agreement(s): reverse, then re-post, in one transaction."""
+    with transaction.atomic():
+        unmatched = unmatch_line(line=line, actor=actor, reason=reason)
+        return match_line(line=unmatched, allocations=allocations, actor=actor, reason=reason)
+
+
+def leave_in_suspense(*, line: StatementLine, actor: Actor, reason: str) -> StatementLine:
+    """Reject a suggestion: the money stays in suspense until someone finds whose it is."""
+    with transaction.atomic():
+        locked = _locked_line(line, actor)
+        if locked.status != StatementLine.Status.SUGGESTED:
+            raise Refusal("Only a suggestion can be rejected", rule="PAY-STATE", field="line")
+        Match.objects.filter(line=locked, status=Match.Status.SUGGESTED).update(
+            status=Match.Status.REJECTED, decided_by=actor_label(actor), decided_at=timezone.now()
+        )
+        locked.status = StatementLine.Status.SUSPENSE
+        locked.save(update_fields=["status"])
+        record_events_bulk(
+            actor=actor, action="payments.suggestion_rejected",
+            events=[PendingEvent("payments.statementline", str(locked.pk), locked.client_id,
+                                 before={"status": "suggested"}, after={"status": "suspense"})],
+            reason=reason,
+        )  # fmt: skip
+    return locked

@@ -1,0 +1,279 @@
+"""The matching cascade, in memory over a book loaded in bulk (no query per line).
+
+Steps, in order, each recorded on the match with a confidence:
+  exact       the agreement reference appears as a word in the line's text (1.00)
+  normalised  after upper-casing, dropping spacing and punctuation and folding O/0, I/1, S/5, B/8 (0.97)
+  transposed  as above with two adjacent digits swapped (0.85; 0.96 when the amount or payer name agrees)
+  customer    the customer's reference: one live agreement, or several paid exactly their instalments
+  multi       several agreement references of one customer in one payment, split by their instalments
+  name_amount payer name (rapidfuzz) against customers expecting exactly this amount around this date
+  otherwise   suspense
+PAY-THRESHOLD: at or above the threshold a match posts itself; below it is a suggestion for a person.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from rapidfuzz import fuzz
+from rapidfuzz.process import cdist
+
+DEFAULT_THRESHOLD = 0.95
+
+_CONFUSIONS = str.maketrans({"O": "0", "I": "1", "S": "5", "B": "8"})
+_NOT_ALNUM = re.compile(r"[^A-Z0-9]")
+_TITLES = {"MR", "MRS", "MS", "MISS", "DR", "MX", "PROF", "SIR", "REV"}
+
+
+def normalise(text: str) -> str:
+    """Upper case, only letters and digits, common OCR/keying confusions folded."""
+    return _NOT_ALNUM.sub("", text.upper()).translate(_CONFUSIONS)
+
+
+def name_key(text: str) -> str:
+    words = [word for word in re.sub(r"[^A-Z ]", " ", text.upper()).split() if word not in _TITLES]
+    return " ".join(words)
+
+
+@dataclass
+class Candidate:
+    agreement_id: int
+    customer_id: int
+    reference: str
+    currency: str
+    instalment_minor: int
+
+
+@dataclass
+class Book:
+    """What the cascade needs from one client's book, loaded in bulk by the caller."""
+
+    agreements: dict[int, Candidate]
+    by_reference: dict[str, int]  # exact upper-case reference -> agreement id
+    by_normalised: dict[str, list[int]]
+    customer_refs: dict[str, int]  # normalised customer reference -> customer id
+    customer_names: dict[int, str]  # customer id -> "FIRST LAST"
+    customer_agreements: dict[int, list[int]]
+    expected: dict[int, set[tuple[int, str]]] = field(default_factory=dict)  # agreement -> {(amount, why)}
+    reference_lengths: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        lengths = {len(key) for key in self.by_normalised} | {len(key) for key in self.customer_refs}
+        self.reference_lengths = tuple(sorted(lengths))
+
+    def expects(self, agreement_id: int, amount: int) -> bool:
+        candidate = self.agreements[agreement_id]
+        if amount == candidate.instalment_minor:
+            return True
+        return any(value == amount for value, _ in self.expected.get(agreement_id, ()))
+
+
+@dataclass
+class LineIn:
+    key: int
+    amount_minor: int
+    currency: str
+    booked_on: date
+    reference: str
+    payer_name: str
+
+
+@dataclass
+class Decision:
+    """The cascade's answer for one line: [(agreement id, amount)], the step and the confidence."""
+
+    key: int
+    step: str
+    confidence: float
+    allocations: list[tuple[int, int]]
+    note: str = ""
+
+    def is_auto(self, threshold: float) -> bool:
+        return bool(self.allocations) and self.confidence >= threshold
+
+
+def _windows(text: str, lengths: tuple[int, ...]) -> list[str]:
+    found = []
+    for length in lengths:
+        for start in range(0, len(text) - length + 1):
+            found.append(text[start : start + length])
+    return found
+
+
+def _transpositions(window: str) -> list[str]:
+    variants = []
+    for index in range(len(window) - 1):
+        a, b = window[index], window[index + 1]
+        if a != b and a.isdigit() and b.isdigit():
+            variants.append(window[:index] + b + a + window[index + 2 :])
+    return variants
+
+
+def _name_score(payer: str, customer: str) -> float:
+    if not payer or not customer:
+        return 0.0
+    words = customer.split()
+    initial_form = f"{words[0][0]} {' '.join(words[1:])}" if len(words) > 1 else customer
+    return max(fuzz.token_sort_ratio(payer, customer), fuzz.token_sort_ratio(payer, initial_form))
+
+
+def _split_by_instalments(book: Book, agreement_ids: list[int], amount: int) -> list[tuple[int, int]] | None:
+    """Pay each its instalment; None when the amount is not exactly their sum (then a person decides)."""
+    instalments = [book.agreements[agreement_id].instalment_minor for agreement_id in agreement_ids]
+    if sum(instalments) != amount:
+        return None
+    return list(zip(agreement_ids, instalments, strict=True))
+
+
+def _proportional(book: Book, agreement_ids: list[int], amount: int) -> list[tuple[int, int]]:
+    weights = [max(book.agreements[agreement_id].instalment_minor, 1) for agreement_id in agreement_ids]
+    total = sum(weights)
+    shares = [amount * weight // total for weight in weights]
+    shares[0] += amount - sum(shares)
+    return [(agreement_id, share) for agreement_id, share in zip(agreement_ids, shares, strict=True) if share]
+
+
+def match_lines(lines: list[LineIn], book: Book) -> list[Decision]:
+    decisions: dict[int, Decision] = {}
+    leftover: list[LineIn] = []
+    for line in lines:
+        decision = _by_reference(line, book)
+        if decision is None:
+            leftover.append(line)
+        else:
+            decisions[line.key] = decision
+    for decision in _by_name_and_amount(leftover, book):
+        decisions[decision.key] = decision
+    return [
+        decisions.get(line.key)
+        or Decision(line.key, "suspense", 0.0, [], "no reference, name or amount fits")
+        for line in lines
+    ]
+
+
+def _live(book: Book, agreement_ids: list[int], currency: str) -> list[int]:
+    return [a for a in dict.fromkeys(agreement_ids) if book.agreements[a].currency == currency]
+
+
+def _by_reference(line: LineIn, book: Book) -> Decision | None:
+    text = line.reference.upper()
+    exact = _live(
+        book, [book.by_reference[word] for word in re.split(r"[^A-Z0-9]+", text) if word in book.by_reference],
+        line.currency,
+    )  # fmt: skip
+    step, confidence = "exact", 1.0
+    squashed = normalise(line.reference)
+    windows = _windows(squashed, book.reference_lengths)
+    found = exact
+    if not found:
+        found = _live(book, [a for w in windows for a in book.by_normalised.get(w, [])], line.currency)
+        step, confidence = "normalised", 0.97
+    if not found:
+        customers = list(dict.fromkeys(book.customer_refs[w] for w in windows if w in book.customer_refs))
+        if len(customers) == 1:
+            return _by_customer(line, book, customers[0])
+    if not found:
+        found = _live(
+            book,
+            [
+                a
+                for w in windows
+                for variant in _transpositions(w)
+                for a in book.by_normalised.get(variant, [])
+            ],
+            line.currency,
+        )
+        step, confidence = "transposed", 0.85
+        if len(found) == 1:
+            candidate = book.agreements[found[0]]
+            corroborated = book.expects(found[0], line.amount_minor) or (
+                _name_score(name_key(line.payer_name), book.customer_names.get(candidate.customer_id, ""))
+                >= 85
+            )
+            if corroborated:
+                confidence = 0.96
+    if not found:
+        return None
+    if len(found) == 1:
+        return Decision(line.key, step, confidence, [(found[0], line.amount_minor)])
+    owners = {book.agreements[a].customer_id for a in found}
+    if len(owners) > 1:
+        return Decision(
+            line.key, step, 0.5, [(found[0], line.amount_minor)], "references of different customers"
+        )
+    split = _split_by_instalments(book, found, line.amount_minor)
+    if split is not None:
+        return Decision(line.key, "multi", min(confidence, 0.97), split)
+    return Decision(line.key, "multi", 0.7, _proportional(book, found, line.amount_minor), "split to confirm")
+
+
+def _by_customer(line: LineIn, book: Book, customer_id: int) -> Decision | None:
+    agreements = _live(book, book.customer_agreements.get(customer_id, []), line.currency)
+    if not agreements:
+        return None
+    if len(agreements) == 1:
+        return Decision(line.key, "customer", 0.96, [(agreements[0], line.amount_minor)])
+    split = _split_by_instalments(book, agreements, line.amount_minor)
+    if split is not None:
+        return Decision(line.key, "multi", 0.96, split)
+    for agreement_id in agreements:
+        if book.expects(agreement_id, line.amount_minor):
+            return Decision(line.key, "customer", 0.9, [(agreement_id, line.amount_minor)], "amount fits one")
+    return Decision(
+        line.key,
+        "multi",
+        0.6,
+        _proportional(book, agreements, line.amount_minor),
+        "customer known, split to confirm",
+    )
+
+
+def _by_name_and_amount(lines: list[LineIn], book: Book) -> list[Decision]:
+    """Group lines by (amount, currency); score payer names against customers expecting that amount (cdist)."""
+    expecting: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for agreement_id, candidate in book.agreements.items():
+        amounts = {candidate.instalment_minor} | {value for value, _ in book.expected.get(agreement_id, ())}
+        for amount in amounts:
+            expecting[(amount, candidate.currency)].append(agreement_id)
+    groups: dict[tuple[int, str], list[LineIn]] = defaultdict(list)
+    for line in lines:
+        if line.payer_name.strip() and line.amount_minor > 0:
+            groups[(line.amount_minor, line.currency)].append(line)
+    decisions = []
+    for amount_key, group in groups.items():
+        agreement_ids = expecting.get(amount_key, [])
+        if not agreement_ids:
+            continue
+        names = [book.customer_names.get(book.agreements[a].customer_id, "") for a in agreement_ids]
+        initial_names = [
+            f"{name.split()[0][0]} {' '.join(name.split()[1:])}" if len(name.split()) > 1 else name
+            for name in names
+        ]
+        payers = [name_key(line.payer_name) for line in group]
+        scores = cdist(payers, names, scorer=fuzz.token_sort_ratio, workers=1)
+        initial_scores = cdist(payers, initial_names, scorer=fuzz.token_sort_ratio, workers=1)
+        for row, line in enumerate(group):
+            best_by_customer: dict[int, tuple[float, int]] = {}
+            for column, agreement_id in enumerate(agreement_ids):
+                score = float(max(scores[row][column], initial_scores[row][column]))
+                customer_id = book.agreements[agreement_id].customer_id
+                if score > best_by_customer.get(customer_id, (-1.0, 0))[0]:
+                    best_by_customer[customer_id] = (score, agreement_id)
+            ranked = sorted(best_by_customer.values(), reverse=True)
+            if not ranked or ranked[0][0] < 80:
+                continue
+            best, agreement_id = ranked[0]
+            runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
+            if best - runner_up < 5:
+                confidence = 0.5
+                note = "several customers with this name expect this amount"
+            else:
+                confidence = round(0.6 + 0.35 * (best - 80) / 20, 3)
+                note = f"name score {best:.0f}"
+            decisions.append(
+                Decision(line.key, "name_amount", confidence, [(agreement_id, line.amount_minor)], note)
+            )
+    return decisions
