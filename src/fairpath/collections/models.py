@@ -274,3 +274,157 @@ class ArrangementInstalment(ClientOwned):
 
     def __str__(self) -> str:
         return f"{self.amount_minor} due {self.due_on}"
+
+
+class Strategy(models.Model):
+    """A named collections strategy. Its rules live in versions; the newest version is the one in force.
+
+    ``client`` blank: a shared strategy, used for every client without one of its own.
+    """
+
+    code = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=200)
+    client = models.ForeignKey(
+        "clients.Client", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+        permissions = [("run_cycle", "Run the daily collections cycle")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def current_version(self) -> StrategyVersion | None:
+        return self.versions.order_by("-number").first()
+
+
+class StrategyVersion(models.Model):
+    """One immutable version of a strategy: the validated document (segments, paths, steps) and its source."""
+
+    strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    document = models.JSONField(help_text="The validated strategy (see docs/collections.md)")
+    source = models.TextField(help_text="The YAML or JSON it was imported from")
+    source_format = models.CharField(max_length=4, default="yaml")
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["strategy", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["strategy", "number"], name="one_strategy_version_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.strategy.code} v{self.number}"
+
+
+class CycleRun(models.Model):
+    """One run of the daily cycle for a date (all clients, or one). Shards record their own completion."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+
+    run_date = models.DateField()
+    client = models.ForeignKey(
+        "clients.Client", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    is_rerun = models.BooleanField(default=False)
+    shard_count = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    actor_label = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["-run_date", "-id"]
+        indexes = [models.Index(fields=["status", "run_date"], name="cycle_run_status_date")]
+
+    def __str__(self) -> str:
+        return f"Cycle {self.run_date} ({self.status})"
+
+
+class ShardRun(models.Model):
+    """A shard of a cycle run, written in the same transaction as the shard's changes (crash-safe resume)."""
+
+    cycle_run = models.ForeignKey(CycleRun, on_delete=models.CASCADE, related_name="shards")
+    number = models.PositiveIntegerField()
+    first_agreement_id = models.BigIntegerField()
+    last_agreement_id = models.BigIntegerField()
+    summary = models.JSONField(default=dict)
+    finished_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["cycle_run", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle_run", "number"], name="one_shard_run_per_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cycle_run_id} shard {self.number}"
+
+
+class TreatmentState(ClientOwned):
+    """Where an agreement stands in its strategy: segment, path, the day it entered, the next step."""
+
+    agreement = models.OneToOneField("accounts.Agreement", on_delete=models.CASCADE, related_name="treatment")
+    strategy_version = models.ForeignKey(StrategyVersion, null=True, blank=True, on_delete=models.PROTECT)
+    segment = models.CharField(max_length=60, blank=True)
+    path = models.CharField(max_length=60, blank=True)
+    entered_on = models.DateField()
+    next_step = models.PositiveSmallIntegerField(default=0)
+    last_contact_on = models.DateField(null=True, blank=True)
+    updated_on = models.DateField()
+
+    class Meta:
+        indexes = [models.Index(fields=["client", "segment", "path"], name="treatment_segment_path")]
+
+    def __str__(self) -> str:
+        return f"{self.agreement_id}: {self.segment}/{self.path}"
+
+
+class ScheduledAction(ClientOwned):
+    """A treatment step the cycle scheduled, or suppressed naming the rule (counted on the suppressions page).
+
+    ``key`` makes a step happen once per entry into a path, so re-running a day adds nothing.
+    """
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        SUPPRESSED = "suppressed", "Suppressed"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    agreement = models.ForeignKey(
+        "accounts.Agreement", on_delete=models.CASCADE, related_name="scheduled_actions"
+    )
+    key = models.CharField(max_length=200, unique=True)
+    run_date = models.DateField()
+    action = models.CharField(max_length=30)
+    channel = models.CharField(max_length=10, blank=True)
+    template = models.CharField(max_length=100, blank=True)
+    segment = models.CharField(max_length=60)
+    path = models.CharField(max_length=60)
+    step_index = models.PositiveSmallIntegerField()
+    strategy_version = models.ForeignKey(StrategyVersion, null=True, blank=True, on_delete=models.PROTECT)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
+    rule = models.CharField(max_length=30, blank=True)
+    message = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-run_date", "id"]
+        indexes = [
+            models.Index(fields=["client", "status", "rule"], name="scheduled_client_status_rule"),
+            models.Index(fields=["run_date", "status"], name="scheduled_run_date_status"),
+            models.Index(fields=["agreement", "run_date"], name="scheduled_agreement_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} for {self.agreement_id} on {self.run_date} ({self.status})"

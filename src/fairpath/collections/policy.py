@@ -11,10 +11,10 @@ customer's own times (UK-CONTACT), US-OPTOUT, US-REVOKE, UK-STATBAR, US-TIMEBAR.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from fairpath.accounts import rules as account_rules
 from fairpath.accounts.models import (
@@ -55,109 +55,125 @@ def _check_vocabulary(channel: str, party: str, purpose: str, at: datetime) -> N
 
 
 def gather_facts(
-    agreement_ids: Sequence[int], *, at: datetime, party: str = rules.Party.CUSTOMER.value
+    agreement_ids: Sequence[int] | None = None,
+    *,
+    at: datetime,
+    party: str = rules.Party.CUSTOMER.value,
+    id_range: tuple[int, int] | None = None,
+    client_ids: Sequence[int] | None = None,
 ) -> dict[int, rules.ContactFacts]:
-    """Everything the guard needs about these agreements, in a fixed number of queries per chunk of ids."""
+    """Everything the guard needs about these agreements, in a fixed number of queries.
+
+    Either ``agreement_ids`` (in chunks of 900) or an inclusive ``id_range`` of agreements of ``client_ids``
+    (one pass, as the daily cycle's shards use).
+    """
     facts: dict[int, rules.ContactFacts] = {}
-    ids = sorted(set(agreement_ids))
+    if id_range is not None:
+        scope = Q(id__range=id_range)
+        if client_ids is not None:
+            scope &= Q(client_id__in=list(client_ids))
+        _gather(scope, at, party, facts)
+        return facts
+    ids = sorted(set(agreement_ids or ()))
     for chunk in _chunks(ids):
-        customers = dict(Agreement.objects.filter(id__in=chunk).values_list("id", "customer_id"))
-        customer_ids = sorted(set(customers.values()))
-        addresses: dict[int, tuple[str, str]] = {}
-        for customer_id, country, region in (
-            Address.objects.filter(customer_id__in=customer_ids, is_current=True)
-            .order_by("customer_id", "-kind", "id")  # "home" sorts after "correspondence": home wins below
-            .values_list("customer_id", "country", "region")
-        ):
-            addresses[customer_id] = (country, region)
-        points: dict[int, list[rules.ContactPointFacts]] = {}
-        for row in ContactPoint.objects.filter(customer_id__in=customer_ids).values_list(
-            "customer_id",
-            "channel",
-            "has_call_consent",
-            "has_text_consent",
-            "has_email_consent",
-            "is_opted_out",
-            "kind",
-        ):
-            points.setdefault(row[0], []).append(
-                rules.ContactPointFacts(row[1], row[2], row[3], row[4], row[5], row[6] == "mobile")
-            )
-        preferences: dict[int, list[rules.PreferenceFacts]] = {}
-        for row in ContactPreference.objects.filter(customer_id__in=customer_ids).values_list(
-            "customer_id", "channel", "is_refused", "earliest_time", "latest_time", "weekdays"
-        ):
-            preferences.setdefault(row[0], []).append(
-                rules.PreferenceFacts(row[1], row[2], row[3], row[4], tuple(row[5] or ()))
-            )
-        holds: dict[int, list[rules.HoldPeriod]] = {}
-        for agreement_id, kind, starts_on, ends_on, ended_early_on in Hold.objects.filter(
-            agreement_id__in=chunk
-        ).values_list("agreement_id", "kind", "starts_on", "ends_on", "ended_early_on"):
-            holds.setdefault(agreement_id, []).append(
-                rules.HoldPeriod(rules.HoldKind(kind), starts_on, ended_early_on or ends_on)
-            )
-        calls: dict[int, list[datetime]] = {}
-        conversations: dict[int, list[datetime]] = {}
-        for agreement_id, called_at, is_conversation in ContactAttempt.objects.filter(
-            agreement_id__in=chunk,
-            channel=rules.Channel.CALL,
-            party=party,
-            is_allowed=True,
-            at__gt=at - timedelta(days=_LOOKBACK_DAYS),
-            at__lte=at,
-        ).values_list("agreement_id", "at", "is_conversation"):
-            calls.setdefault(agreement_id, []).append(called_at)
-            if is_conversation:
-                conversations.setdefault(agreement_id, []).append(called_at)
-        oldest_unpaid = dict(
-            ArrearsState.objects.filter(agreement_id__in=chunk).values_list(
-                "agreement_id", "oldest_unpaid_due_on"
-            )
-        )
-        last_payments = dict(
-            LedgerEntry.objects.filter(agreement_id__in=chunk, kind=account_rules.EntryKind.PAYMENT)
-            .values("agreement_id")
-            .annotate(last=Max("posted_on"))
-            .values_list("agreement_id", "last")
-            .order_by()
-        )
-        remedies = _default_remedy_dates(chunk)
-        for agreement_id in chunk:
-            if agreement_id not in customers:
-                continue
-            customer_id = customers[agreement_id]
-            country, region = addresses.get(customer_id, ("GB", "ENG"))
-            facts[agreement_id] = rules.ContactFacts(
-                agreement_id=agreement_id,
-                country=country,
-                region=region,
-                time_zone=account_rules.time_zone_for(country, region),
-                holds=holds.get(agreement_id, []),
-                contact_points=points.get(customer_id, []),
-                preferences=preferences.get(customer_id, []),
-                call_attempts=calls.get(agreement_id, []),
-                conversations=conversations.get(agreement_id, []),
-                statute_barred_on=rules.statute_barred_on(
-                    country=country,
-                    region=region,
-                    cause_of_action_on=oldest_unpaid.get(agreement_id),
-                    last_payment_on=last_payments.get(agreement_id),
-                    default_remedy_on=remedies.get(agreement_id),
-                ),
-            )
+        _gather(Q(id__in=chunk), at, party, facts)
     return facts
 
 
-def _default_remedy_dates(agreement_ids: list[int]) -> dict[int, date]:
-    """UK-STATBAR: limitation of a regulated UK agreement runs from the expiry of its default notice."""
-    return dict(
-        NoticeDue.objects.filter(agreement_id__in=agreement_ids, rule="UK-DEFAULT", remedy_on__isnull=False)
+def _gather(scope: Q, at: datetime, party: str, facts: dict[int, rules.ContactFacts]) -> None:
+    agreements = Agreement.objects.filter(scope)
+    customers = dict(agreements.values_list("id", "customer_id"))
+    if not customers:
+        return
+    customer_scope = agreements.values("customer_id")
+    in_scope = agreements.values("id")
+    addresses: dict[int, tuple[str, str]] = {}
+    for customer_id, country, region in (
+        Address.objects.filter(customer_id__in=customer_scope, is_current=True)
+        .order_by("customer_id", "-kind", "id")  # "home" sorts after "correspondence": home wins below
+        .values_list("customer_id", "country", "region")
+    ):
+        addresses[customer_id] = (country, region)
+    points: dict[int, list[rules.ContactPointFacts]] = {}
+    for row in ContactPoint.objects.filter(customer_id__in=customer_scope).values_list(
+        "customer_id",
+        "channel",
+        "has_call_consent",
+        "has_text_consent",
+        "has_email_consent",
+        "is_opted_out",
+        "kind",
+    ):
+        points.setdefault(row[0], []).append(
+            rules.ContactPointFacts(row[1], row[2], row[3], row[4], row[5], row[6] == "mobile")
+        )
+    preferences: dict[int, list[rules.PreferenceFacts]] = {}
+    for row in ContactPreference.objects.filter(customer_id__in=customer_scope).values_list(
+        "customer_id", "channel", "is_refused", "earliest_time", "latest_time", "weekdays"
+    ):
+        preferences.setdefault(row[0], []).append(
+            rules.PreferenceFacts(row[1], row[2], row[3], row[4], tuple(row[5] or ()))
+        )
+    holds: dict[int, list[rules.HoldPeriod]] = {}
+    for agreement_id, kind, starts_on, ends_on, ended_early_on in Hold.objects.filter(
+        agreement_id__in=in_scope
+    ).values_list("agreement_id", "kind", "starts_on", "ends_on", "ended_early_on"):
+        holds.setdefault(agreement_id, []).append(
+            rules.HoldPeriod(rules.HoldKind(kind), starts_on, ended_early_on or ends_on)
+        )
+    calls: dict[int, list[datetime]] = {}
+    conversations: dict[int, list[datetime]] = {}
+    for agreement_id, called_at, is_conversation in ContactAttempt.objects.filter(
+        agreement_id__in=in_scope,
+        channel=rules.Channel.CALL,
+        party=party,
+        is_allowed=True,
+        at__gt=at - timedelta(days=_LOOKBACK_DAYS),
+        at__lte=at,
+    ).values_list("agreement_id", "at", "is_conversation"):
+        calls.setdefault(agreement_id, []).append(called_at)
+        if is_conversation:
+            conversations.setdefault(agreement_id, []).append(called_at)
+    oldest_unpaid = dict(
+        ArrearsState.objects.filter(agreement_id__in=in_scope).values_list(
+            "agreement_id", "oldest_unpaid_due_on"
+        )
+    )
+    last_payments = dict(
+        LedgerEntry.objects.filter(agreement_id__in=in_scope, kind=account_rules.EntryKind.PAYMENT)
+        .values("agreement_id")
+        .annotate(last=Max("posted_on"))
+        .values_list("agreement_id", "last")
+        .order_by()
+    )
+    remedies = dict(
+        NoticeDue.objects.filter(agreement_id__in=in_scope, rule="UK-DEFAULT", remedy_on__isnull=False)
         .values("agreement_id")
         .annotate(last=Max("remedy_on"))
         .values_list("agreement_id", "last")
         .order_by()
     )
+    for agreement_id, customer_id in customers.items():
+        country, region = addresses.get(customer_id, ("GB", "ENG"))
+        facts[agreement_id] = rules.ContactFacts(
+            agreement_id=agreement_id,
+            country=country,
+            region=region,
+            time_zone=account_rules.time_zone_for(country, region),
+            holds=holds.get(agreement_id, []),
+            contact_points=points.get(customer_id, []),
+            preferences=preferences.get(customer_id, []),
+            call_attempts=calls.get(agreement_id, []),
+            conversations=conversations.get(agreement_id, []),
+            # UK-STATBAR: limitation of a regulated UK agreement runs from the expiry of its default notice.
+            statute_barred_on=rules.statute_barred_on(
+                country=country,
+                region=region,
+                cause_of_action_on=oldest_unpaid.get(agreement_id),
+                last_payment_on=last_payments.get(agreement_id),
+                default_remedy_on=remedies.get(agreement_id),
+            ),
+        )
 
 
 def check_contacts_bulk(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
@@ -370,3 +371,68 @@ def monthly_equivalent(amount_minor: int, frequency: str) -> int:
 def is_affordable(*, amount_minor: int, frequency: str, disposable_minor: int) -> bool:
     """UK-PROPOSAL: an offer is affordable when it fits the disposable income of the I&E."""
     return monthly_equivalent(amount_minor, frequency) <= max(disposable_minor, 0)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Statutory notices
+
+
+NOSIA_WINDOW_DAYS = 14
+NOSIA_REPEAT_MONTHS = 6
+DEFAULT_REMEDY_DAYS = 14
+DEFAULT_SERVICE_BUSINESS_DAYS = 2
+VALIDATION_RECEIPT_BUSINESS_DAYS = 5
+VALIDATION_PERIOD_DAYS = 30
+
+
+def _holiday_calendar(country: str, region: str) -> Any:
+    import holidays
+
+    if country == "GB":
+        return holidays.country_holidays("GB", subdiv=region if region in LIMITATION_YEARS else "ENG")
+    return holidays.country_holidays("US")  # federal holidays
+
+
+def add_business_days(start: date, count: int, *, country: str, region: str) -> date:
+    """``count`` business days after ``start`` (the start day itself not counted), skipping weekends and the
+    bank holidays of the customer's part of the UK, or US federal holidays."""
+    calendar = _holiday_calendar(country, region)
+    day = start
+    remaining = count
+    while remaining > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and day not in calendar:
+            remaining -= 1
+    return day
+
+
+def nosia_triggered(
+    *, missed_payments: int, arrears_minor: int, instalment_minor: int, frequency: str
+) -> bool:
+    """UK-NOSIA-FS: at least 2 payments due and missed (4 if weekly or more often) and a shortfall of at
+    least the sum of the last 2 (or 4) instalments."""
+    needed = 4 if frequency == "weekly" else 2
+    return missed_payments >= needed and arrears_minor >= needed * instalment_minor
+
+
+def nosia_send_by(trigger_on: date) -> date:
+    """UK-NOSIA-FS: within the 14 days beginning with the trigger day (the first day counts)."""
+    return trigger_on + timedelta(days=NOSIA_WINDOW_DAYS - 1)
+
+
+def nosia_next_repeat(last_trigger_on: date) -> date:
+    """UK-NOSIA-FS: again at most every 6 months while arrears remain (31st -> last day of the month)."""
+    return last_trigger_on + relativedelta(months=NOSIA_REPEAT_MONTHS)
+
+
+def default_remedy_on(posted_on: date, *, country: str, region: str) -> date:
+    """UK-DEFAULT: served 2 business days after posting; at least 14 days after service to remedy."""
+    served_on = add_business_days(posted_on, DEFAULT_SERVICE_BUSINESS_DAYS, country=country, region=region)
+    return served_on + timedelta(days=DEFAULT_REMEDY_DAYS)
+
+
+def validation_period_end(sent_on: date, *, region: str) -> date:
+    """US-VALIDATION: receipt assumed 5 days after sending excluding weekends and federal holidays; the
+    period ends 30 days after that."""
+    received_on = add_business_days(sent_on, VALIDATION_RECEIPT_BUSINESS_DAYS, country="US", region=region)
+    return received_on + timedelta(days=VALIDATION_PERIOD_DAYS)

@@ -1,0 +1,932 @@
+"""The daily collections cycle: set-based, sharded, idempotent and crash-safe.
+
+For a date D (the end of that day): recompute arrears for the whole book (the accounts domain's
+set-based ``recompute_arrears``), then for each shard of agreements (an id range), in one transaction:
+
+1. start and end holds: an open dispute starts a US-VALIDATION hold; a breathing space moves the status
+   to breathing space and back when it ends (BS-START, BS-EFFECT);
+2. post what falls due: late-payment fees of the product's terms for newly missed instalments and monthly
+   interest on running accounts (UK-CHARGES) - never during a breathing space, a debt-advice hold, a
+   NOSIA-late period (UK-NOSIA-LATE) or a freeze (forbearance); each posting has a key so it is posted once;
+3. detect kept and broken promises and arrangements (grace days per promise);
+4. raise statutory notice events (UK-NOSIA-FS with the 6-month repeat, UK-NOSIA-RA, US-VALIDATION;
+   UK-DEFAULT when a strategy step issues it) as NoticeDue rows the communications domain renders;
+5. assign segment and path (Polars over the shard), schedule the steps that fall due, check each contact
+   with the contact policy guard (suppressions counted by rule id) and create call and review work items.
+
+The shard's completion row is written in the same transaction, so a run killed at any moment is resumed
+by running the date again and ends in exactly the state of an uninterrupted run. Running a completed date
+again changes nothing: every write is keyed (postings, notices, scheduled steps) or compares first.
+"""
+
+from __future__ import annotations
+
+import time as clock
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, F, Max, Q, Value, When
+from django.utils import timezone
+
+from fairpath.accounts import rules as account_rules
+from fairpath.accounts.actions import recompute_arrears
+from fairpath.accounts.models import (
+    Agreement,
+    ArrearsState,
+    FeeTerm,
+    LedgerEntry,
+    ScheduleInstalment,
+    StatusHistory,
+    VulnerabilityCue,
+)
+from fairpath.clients.models import Client
+from fairpath.collections import promises, rules, strategies
+from fairpath.collections.models import (
+    ContactAttempt,
+    CycleRun,
+    Hold,
+    NoticeDue,
+    ScheduledAction,
+    ShardRun,
+    Strategy,
+    StrategyVersion,
+    TreatmentState,
+)
+from fairpath.collections.policy import gather_facts
+from fairpath.core.errors import InvalidInput, Refusal
+from fairpath.governance.audit import Actor, PendingEvent, SystemActor, actor_label, record_events_bulk
+
+SHARD_SIZE = 20_000
+BATCH = 2000
+LATE_FEE_TYPE = "late_payment"
+LATE_FEE_WINDOW_DAYS = 7
+FROZEN_STATUSES = frozenset({"breathing_space", "forbearance"})
+CLOSED_STATUSES = frozenset({"settled", "written_off", "closed"})
+BREATHING_SPACE_KINDS = (
+    rules.HoldKind.BREATHING_SPACE.value,
+    rules.HoldKind.MENTAL_HEALTH_BREATHING_SPACE.value,
+)
+WORK_KINDS = {"call_task": "call_due", "review_task": "review", "arrangement_review": "review"}
+INTERNAL_ACTIONS = frozenset({"review_task", "arrangement_review"})
+ENFORCEMENT_ACTIONS = frozenset({"agency_placement", "recoveries_transfer"})
+
+# A test hook: called with the shard number before its transaction commits (crash-safety tests raise here).
+shard_hook: Callable[[int], None] | None = None
+
+
+@dataclass(frozen=True)
+class Shard:
+    number: int
+    first_id: int
+    last_id: int
+    client_ids: tuple[int, ...]
+
+
+@dataclass
+class ShardResult:
+    accounts: int = 0
+    state_changes: int = 0
+    postings: int = 0
+    notices: int = 0
+    actions_scheduled: int = 0
+    work_items: int = 0
+    suppressed: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "accounts": self.accounts,
+            "state_changes": self.state_changes,
+            "postings": self.postings,
+            "notices": self.notices,
+            "actions_scheduled": self.actions_scheduled,
+            "work_items": self.work_items,
+            "suppressed": dict(sorted(self.suppressed.items())),
+        }
+
+
+@dataclass
+class CycleSummary:
+    run_date: date
+    accounts: int = 0
+    state_changes: int = 0
+    postings: int = 0
+    notices: int = 0
+    actions_scheduled: int = 0
+    work_items: int = 0
+    suppressed: Counter[str] = field(default_factory=Counter)
+    shards: int = 0
+    seconds: float = 0.0
+
+    def add(self, shard: dict[str, Any]) -> None:
+        self.accounts += shard["accounts"]
+        self.state_changes += shard["state_changes"]
+        self.postings += shard["postings"]
+        self.notices += shard["notices"]
+        self.actions_scheduled += shard["actions_scheduled"]
+        self.work_items += shard["work_items"]
+        self.suppressed.update(shard["suppressed"])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "date": self.run_date.isoformat(),
+            "accounts": self.accounts,
+            "state_changes": self.state_changes,
+            "postings": self.postings,
+            "notices": self.notices,
+            "actions_scheduled": self.actions_scheduled,
+            "work_items": self.work_items,
+            "suppressed": dict(sorted(self.suppressed.items())),
+            "shards": self.shards,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+# ----------------------------------------------------------------------------------------------------
+# Planning a run
+
+
+def _client_ids(client: Client | None) -> list[int]:
+    if client is not None:
+        return [client.pk]
+    return list(Client.objects.filter(is_active=True).order_by("id").values_list("id", flat=True))
+
+
+def plan_shards(client_ids: Sequence[int], shard_size: int = SHARD_SIZE) -> list[Shard]:
+    """Id ranges of about ``shard_size`` agreements each (one indexed read of the ids)."""
+    ids = list(
+        Agreement.objects.filter(client_id__in=list(client_ids)).order_by("id").values_list("id", flat=True)
+    )
+    shards = []
+    for number, start in enumerate(range(0, len(ids), shard_size)):
+        chunk = ids[start : start + shard_size]
+        shards.append(Shard(number, chunk[0], chunk[-1], tuple(client_ids)))
+    return shards
+
+
+def last_completed_date(client: Client | None = None) -> date | None:
+    runs = CycleRun.objects.filter(status=CycleRun.Status.COMPLETED)
+    if client is not None:
+        runs = runs.filter(Q(client=client) | Q(client__isnull=True))
+    return runs.aggregate(last=Max("run_date"))["last"]
+
+
+def run_cycle(
+    *,
+    run_date: date,
+    actor: Actor | None = None,
+    client: Client | None = None,
+    rerun: bool = False,
+    shard_size: int = SHARD_SIZE,
+    use_celery: bool | None = None,
+) -> CycleSummary:
+    """Run the daily cycle for one date. Refuses a date before the last completed run unless ``rerun``."""
+    actor = actor or SystemActor("collections-cycle")
+    started = clock.perf_counter()
+    last = last_completed_date(client)
+    if last is not None and run_date < last and not rerun:
+        raise Refusal(
+            f"The cycle already completed {last.isoformat()}; running {run_date.isoformat()} needs --rerun",
+            rule="CYCLE-ORDER",
+            field="date",
+        )
+    client_ids = _client_ids(client)
+    recompute_arrears(client_ids=client_ids, as_of=run_date, actor=actor)
+    resumable = (
+        CycleRun.objects.filter(run_date=run_date, client=client, status=CycleRun.Status.RUNNING)
+        .order_by("-id")
+        .first()
+    )
+    run = resumable or CycleRun.objects.create(
+        run_date=run_date,
+        client=client,
+        is_rerun=rerun,
+        started_at=timezone.now(),
+        actor_label=actor_label(actor),
+    )
+    shards = plan_shards(client_ids, shard_size)
+    done = set(run.shards.values_list("number", flat=True)) if resumable else set()
+    if resumable and run.shard_count != len(shards):
+        done = set()  # the book changed shape since the killed run: redo every shard (each is idempotent)
+    CycleRun.objects.filter(pk=run.pk).update(shard_count=len(shards))
+    pending = [shard for shard in shards if shard.number not in done]
+    celery = bool(settings.CELERY_BROKER_URL) if use_celery is None else use_celery
+    if celery:
+        from fairpath.collections.tasks import run_shards_on_celery
+
+        run_shards_on_celery(run.pk, pending, actor_label(actor))
+    else:
+        for shard in pending:
+            run_shard(run_id=run.pk, shard=shard, actor=actor)
+    summary = CycleSummary(run_date=run_date, shards=len(shards))
+    for shard_summary in ShardRun.objects.filter(cycle_run=run).values_list("summary", flat=True):
+        summary.add(shard_summary)
+    summary.seconds = clock.perf_counter() - started
+    CycleRun.objects.filter(pk=run.pk).update(
+        status=CycleRun.Status.COMPLETED, finished_at=timezone.now(), summary=summary.as_dict()
+    )
+    return summary
+
+
+def run_range(
+    *, first: date, last: date, actor: Actor | None = None, client: Client | None = None, rerun: bool = False
+) -> list[CycleSummary]:
+    """Catch up several days, one after another."""
+    if last < first:
+        raise InvalidInput("--to is before --from", field="to")
+    out = []
+    day = first
+    while day <= last:
+        out.append(run_cycle(run_date=day, actor=actor, client=client, rerun=rerun))
+        day += timedelta(days=1)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------
+# One shard
+
+
+def run_shard(*, run_id: int, shard: Shard, actor: Actor) -> dict[str, Any]:
+    """Run one shard in one transaction, recording its completion in it. Safe to retry."""
+    run = CycleRun.objects.get(pk=run_id)
+    with transaction.atomic():
+        if ShardRun.objects.filter(cycle_run_id=run_id, number=shard.number).exists():
+            return dict(ShardRun.objects.get(cycle_run_id=run_id, number=shard.number).summary)
+        result = ShardWork(run.run_date, shard, actor).run()
+        if shard_hook is not None:
+            shard_hook(shard.number)
+        ShardRun.objects.create(
+            cycle_run_id=run_id,
+            number=shard.number,
+            first_agreement_id=shard.first_id,
+            last_agreement_id=shard.last_id,
+            summary=result.as_dict(),
+            finished_at=timezone.now(),
+        )
+    return result.as_dict()
+
+
+def _local_noon(day: date, time_zone: str) -> datetime:
+    return datetime.combine(day, time(12, 0), tzinfo=ZoneInfo(time_zone))
+
+
+class ShardWork:
+    """The steps of one shard over one id range (see the module docstring)."""
+
+    def __init__(self, as_of: date, shard: Shard, actor: Actor) -> None:
+        self.as_of = as_of
+        self.shard = shard
+        self.actor = actor
+        self.label = actor_label(actor)
+        self.result = ShardResult()
+        self.scope = Q(
+            agreement_id__gte=shard.first_id,
+            agreement_id__lte=shard.last_id,
+            client_id__in=list(shard.client_ids),
+        )
+        self.events: list[PendingEvent] = []
+
+    def run(self) -> ShardResult:
+        self.load()
+        self.result.accounts = len(self.agreements)
+        if not self.agreements:
+            return self.result
+        self.start_and_end_holds()
+        self.post_what_falls_due()
+        outcome = promises.detect_outcomes(
+            agreement_ids=list(self.agreements), as_of=self.as_of, actor=self.actor
+        )
+        self.result.state_changes += (
+            outcome.promises_kept
+            + outcome.promises_broken
+            + outcome.arrangements_completed
+            + outcome.arrangements_broken
+        )
+        self.raise_notices()
+        self.treat()
+        if self.events:
+            record_events_bulk(actor=self.actor, action="collections.cycle_changed", events=self.events)
+        return self.result
+
+    # ------------------------------------------------------------------------------------------ facts
+
+    def load(self) -> None:
+        shard = self.shard
+        self.agreements: dict[int, dict[str, Any]] = {
+            row["id"]: row
+            for row in Agreement.objects.filter(
+                id__range=(shard.first_id, shard.last_id), client_id__in=list(shard.client_ids)
+            ).values(
+                "id",
+                "client_id",
+                "customer_id",
+                "product",
+                "status",
+                "balance_minor",
+                "currency",
+                "instalment_minor",
+                "frequency",
+                "first_due_on",
+                "rate_bp",
+                "disputed_since",
+            )
+        }
+        self.arrears = {
+            row[0]: row[1:]
+            for row in ArrearsState.objects.filter(self.scope).values_list(
+                "agreement_id", "arrears_minor", "missed_payments", "days_past_due", "bucket"
+            )
+        }
+        self.facts = gather_facts(
+            at=_local_noon(self.as_of, "UTC"),
+            id_range=(shard.first_id, shard.last_id),
+            client_ids=shard.client_ids,
+        )
+        self.holds = defaultdict(list)
+        for row in Hold.objects.filter(self.scope).values_list(
+            "agreement_id", "kind", "starts_on", "ends_on", "ended_early_on"
+        ):
+            self.holds[row[0]].append(rules.HoldPeriod(rules.HoldKind(row[1]), row[2], row[4] or row[3]))
+        self.notices = defaultdict(list)
+        for row in NoticeDue.objects.filter(self.scope).values_list(
+            "agreement_id", "rule", "trigger_on", "send_by", "status", "remedy_on"
+        ):
+            self.notices[row[0]].append(row[1:])
+        self.client_codes = dict(
+            Client.objects.filter(id__in=list(shard.client_ids)).values_list("id", "code")
+        )
+
+    def active_holds(self, agreement_id: int) -> list[rules.HoldKind]:
+        return [hold.kind for hold in self.holds.get(agreement_id, []) if hold.covers(self.as_of)]
+
+    def is_nosia_late(self, agreement_id: int) -> bool:
+        """UK-NOSIA-LATE: a required notice is still unsent after its last day."""
+        return any(
+            rule.startswith("UK-NOSIA") and status == "pending" and send_by < self.as_of
+            for rule, _, send_by, status, _ in self.notices.get(agreement_id, [])
+        )
+
+    # ------------------------------------------------------------------------------------------ holds
+
+    def start_and_end_holds(self) -> None:
+        """US-VALIDATION disputes become holds; breathing-space status follows the BS holds (BS-START)."""
+        new_holds = []
+        for agreement_id, row in self.agreements.items():
+            since = row["disputed_since"]
+            if since is None or since > self.as_of:
+                continue
+            if any(
+                hold.kind == rules.HoldKind.DISPUTE and hold.starts_on == since
+                for hold in self.holds[agreement_id]
+            ):
+                continue
+            hold = Hold(
+                client_id=row["client_id"],
+                agreement_id=agreement_id,
+                kind=rules.HoldKind.DISPUTE.value,
+                starts_on=since,
+                reason="Dispute recorded on the agreement",
+                created_by=self.label,
+            )
+            new_holds.append(hold)
+            self.holds[agreement_id].append(rules.HoldPeriod(rules.HoldKind.DISPUTE, since, None))
+            self.facts[agreement_id].holds.append(rules.HoldPeriod(rules.HoldKind.DISPUTE, since, None))
+        Hold.objects.bulk_create(new_holds, batch_size=BATCH)
+        self.result.state_changes += len(new_holds)
+
+        to_space: list[tuple[int, str]] = []
+        from_space: list[tuple[int, str]] = []
+        for agreement_id, row in self.agreements.items():
+            in_space = any(kind.value in BREATHING_SPACE_KINDS for kind in self.active_holds(agreement_id))
+            status = row["status"]
+            if in_space and status != "breathing_space":
+                allowed = account_rules.STATUS_TRANSITIONS[account_rules.AgreementStatus(status)]
+                if account_rules.AgreementStatus.BREATHING_SPACE in allowed:
+                    to_space.append((agreement_id, status))
+            elif not in_space and status == "breathing_space":
+                missed = self.arrears.get(agreement_id, (0, 0, 0, "current"))[1]
+                from_space.append((agreement_id, "in_arrears" if missed else "up_to_date"))
+        moves = [(agreement_id, old, "breathing_space") for agreement_id, old in to_space] + [
+            (agreement_id, "breathing_space", new) for agreement_id, new in from_space
+        ]
+        self.move_statuses(moves, "breathing space")
+
+    def move_statuses(self, moves: list[tuple[int, str, str]], reason: str) -> None:
+        """STATUS-TRANSITION in bulk: one update per (from, to) pair, a history row per agreement."""
+        grouped: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for agreement_id, old, new in moves:
+            account_rules.check_transition(old, new)
+            grouped[(old, new)].append(agreement_id)
+        for (old, new), ids in grouped.items():
+            for start in range(0, len(ids), BATCH):
+                Agreement.objects.filter(id__in=ids[start : start + BATCH], status=old).update(status=new)
+        StatusHistory.objects.bulk_create(
+            (
+                StatusHistory(
+                    client_id=self.agreements[agreement_id]["client_id"],
+                    agreement_id=agreement_id,
+                    from_status=old,
+                    to_status=new,
+                    changed_on=self.as_of,
+                    actor_label=self.label,
+                    reason=reason,
+                )
+                for agreement_id, old, new in moves
+            ),
+            batch_size=BATCH,
+        )
+        for agreement_id, _old, new in moves:
+            self.agreements[agreement_id]["status"] = new
+        self.result.state_changes += len(moves)
+
+    # ------------------------------------------------------------------------------------- postings
+
+    def is_frozen(self, agreement_id: int) -> bool:
+        """BS-EFFECT / UK-ADVICE-HOLD / UK-NOSIA-LATE / a freeze: nothing is charged."""
+        if self.agreements[agreement_id]["status"] in FROZEN_STATUSES:
+            return True
+        if any(kind in rules.FREEZING_HOLDS for kind in self.active_holds(agreement_id)):
+            return True
+        return self.is_nosia_late(agreement_id)
+
+    def post_what_falls_due(self) -> None:
+        """Late fees for newly missed instalments and monthly interest on running accounts, each posted once."""
+        window_start = self.as_of - timedelta(days=LATE_FEE_WINDOW_DAYS)
+        fee_terms = dict(
+            FeeTerm.objects.filter(self.scope, fee_type=LATE_FEE_TYPE).values_list(
+                "agreement_id", "amount_minor"
+            )
+        )
+        missed = ScheduleInstalment.objects.filter(
+            self.scope,
+            due_on__gte=window_start,
+            due_on__lt=self.as_of,
+            amount_paid_minor__lt=F("amount_due_minor"),
+        ).values_list("id", "agreement_id", "due_on")
+        wanted: list[tuple[int, str, str, int, str]] = []
+        for instalment_id, agreement_id, due_on in missed:
+            if agreement_id not in fee_terms or agreement_id not in self.agreements:
+                continue
+            if self.agreements[agreement_id]["status"] in CLOSED_STATUSES or self.is_frozen(agreement_id):
+                continue
+            wanted.append(
+                (
+                    agreement_id,
+                    f"cycle:late:{instalment_id}",
+                    "fee",
+                    fee_terms[agreement_id],
+                    f"Late payment, {due_on}",
+                )
+            )
+        for agreement_id, row in self.agreements.items():
+            if row["product"] not in account_rules.RUNNING_ACCOUNT_PRODUCTS or not row["rate_bp"]:
+                continue
+            if row["balance_minor"] <= 0 or row["status"] in CLOSED_STATUSES or self.is_frozen(agreement_id):
+                continue
+            statement_day = min(row["first_due_on"].day, _month_length(self.as_of))
+            if self.as_of.day != statement_day or self.as_of < row["first_due_on"]:
+                continue
+            interest = row["balance_minor"] * row["rate_bp"] // 120_000
+            if interest > 0:
+                wanted.append(
+                    (
+                        agreement_id,
+                        f"cycle:interest:{self.as_of:%Y-%m}",
+                        "interest",
+                        interest,
+                        "Monthly interest",
+                    )
+                )
+        if not wanted:
+            return
+        posted = set(
+            LedgerEntry.objects.filter(self.scope, reference__in=[item[1] for item in wanted]).values_list(
+                "agreement_id", "reference"
+            )
+        )
+        entries = [
+            LedgerEntry(
+                client_id=self.agreements[agreement_id]["client_id"],
+                agreement_id=agreement_id,
+                kind=kind,
+                amount_minor=amount,
+                currency=self.agreements[agreement_id]["currency"],
+                posted_on=self.as_of,
+                fee_type=LATE_FEE_TYPE if kind == "fee" else "",
+                reference=reference,
+                description=description,
+                actor_label=self.label,
+            )
+            for agreement_id, reference, kind, amount, description in wanted
+            if (agreement_id, reference) not in posted
+        ]
+        if not entries:
+            return
+        LedgerEntry.objects.bulk_create(entries, batch_size=BATCH)
+        totals: dict[int, int] = defaultdict(int)
+        for entry in entries:
+            totals[entry.agreement_id] += entry.amount_minor
+        items = sorted(totals.items())
+        for start in range(0, len(items), 500):
+            part = items[start : start + 500]
+            Agreement.objects.filter(id__in=[agreement_id for agreement_id, _ in part]).update(
+                balance_minor=F("balance_minor")
+                + Case(
+                    *[When(id=agreement_id, then=Value(amount)) for agreement_id, amount in part],
+                    default=Value(0),
+                )
+            )
+        for agreement_id, amount in items:
+            self.agreements[agreement_id]["balance_minor"] += amount
+        self.events += [
+            PendingEvent(
+                "accounts.agreement",
+                str(entry.agreement_id),
+                entry.client_id,
+                after={
+                    "posted": entry.kind,
+                    "amount_minor": entry.amount_minor,
+                    "reference": entry.reference,
+                },
+            )
+            for entry in entries
+        ]
+        self.result.postings += len(entries)
+
+    # -------------------------------------------------------------------------------------- notices
+
+    def raise_notices(self) -> None:
+        """UK-NOSIA-FS / UK-NOSIA-RA (with the 6-month repeat) and US-VALIDATION as NoticeDue rows."""
+        new: list[NoticeDue] = []
+        for agreement_id, row in self.agreements.items():
+            if row["status"] in CLOSED_STATUSES:
+                continue
+            arrears_minor, missed, dpd, _bucket = self.arrears.get(agreement_id, (0, 0, 0, "current"))
+            facts = self.facts.get(agreement_id)
+            country = facts.country if facts else "GB"
+            region = facts.region if facts else "ENG"
+            existing = self.notices.get(agreement_id, [])
+            if country == "GB":
+                running = row["product"] in account_rules.RUNNING_ACCOUNT_PRODUCTS
+                rule = "UK-NOSIA-RA" if running else "UK-NOSIA-FS"
+                triggered = (
+                    missed >= 2
+                    if running
+                    else rules.nosia_triggered(
+                        missed_payments=missed,
+                        arrears_minor=arrears_minor,
+                        instalment_minor=row["instalment_minor"],
+                        frequency=row["frequency"],
+                    )
+                )
+                if not triggered:
+                    continue
+                last = max((item[1] for item in existing if item[0] == rule), default=None)
+                if last is not None and self.as_of < rules.nosia_next_repeat(last):
+                    continue
+                send_by = (
+                    _next_statement(row["first_due_on"], self.as_of)
+                    if running
+                    else rules.nosia_send_by(self.as_of)
+                )
+                new.append(self._notice(agreement_id, rule, send_by, arrears_minor))
+            elif country == "US" and dpd > 0:
+                if any(item[0] == "US-VALIDATION" for item in existing):
+                    continue
+                notice = self._notice(
+                    agreement_id, "US-VALIDATION", self.as_of + timedelta(days=5), arrears_minor
+                )
+                notice.validation_ends_on = rules.validation_period_end(self.as_of, region=region)
+                new.append(notice)
+        self._save_notices(new)
+
+    def _notice(self, agreement_id: int, rule: str, send_by: date, arrears_minor: int) -> NoticeDue:
+        return NoticeDue(
+            client_id=self.agreements[agreement_id]["client_id"],
+            agreement_id=agreement_id,
+            rule=rule,
+            trigger_on=self.as_of,
+            send_by=send_by,
+            arrears_minor=arrears_minor,
+            run_date=self.as_of,
+        )
+
+    def _save_notices(self, new: list[NoticeDue]) -> None:
+        if not new:
+            return
+        NoticeDue.objects.bulk_create(new, batch_size=BATCH)
+        for notice in new:
+            self.notices[notice.agreement_id].append(
+                (notice.rule, notice.trigger_on, notice.send_by, "pending", notice.remedy_on)
+            )
+        self.events += [
+            PendingEvent(
+                "collections.noticedue",
+                f"{notice.agreement_id}:{notice.rule}:{notice.trigger_on}",
+                notice.client_id,
+                after={"rule": notice.rule, "send_by": notice.send_by},
+            )
+            for notice in new
+        ]
+        self.result.notices += len(new)
+
+    # ------------------------------------------------------------------------------------ treatment
+
+    def fact_frame(self) -> pl.DataFrame:
+        """One row per agreement of the shard: what segment conditions look at."""
+        vulnerable = set(
+            VulnerabilityCue.objects.filter(
+                Q(review_on__isnull=True) | Q(review_on__gte=self.as_of),
+                customer_id__in=Agreement.objects.filter(
+                    id__range=(self.shard.first_id, self.shard.last_id),
+                    client_id__in=list(self.shard.client_ids),
+                ).values("customer_id"),
+            ).values_list("customer_id", flat=True)
+        )
+        last_attempt = dict(
+            ContactAttempt.objects.filter(
+                self.scope, is_allowed=True, at__lt=_local_noon(self.as_of + timedelta(days=1), "UTC")
+            )
+            .values("agreement_id")
+            .annotate(last=Max("at"))
+            .values_list("agreement_id", "last")
+            .order_by()
+        )
+        self.states = {
+            row["agreement_id"]: row
+            for row in TreatmentState.objects.filter(self.scope).values(
+                "agreement_id",
+                "strategy_version_id",
+                "segment",
+                "path",
+                "entered_on",
+                "next_step",
+                "last_contact_on",
+            )
+        }
+        columns: dict[str, list[Any]] = {name: [] for name in strategies.FACT_SCHEMA}
+        for agreement_id, row in self.agreements.items():
+            if row["status"] in CLOSED_STATUSES:
+                continue
+            arrears_minor, _missed, dpd, bucket = self.arrears.get(agreement_id, (0, 0, 0, "current"))
+            contacted = [
+                day
+                for day in (
+                    last_attempt[agreement_id].date() if agreement_id in last_attempt else None,
+                    (self.states.get(agreement_id) or {}).get("last_contact_on"),
+                )
+                if day is not None
+            ]
+            columns["agreement_id"].append(agreement_id)
+            columns["client_code"].append(self.client_codes.get(row["client_id"], ""))
+            columns["product"].append(row["product"])
+            columns["dpd"].append(dpd)
+            columns["bucket"].append(bucket)
+            columns["balance_minor"].append(row["balance_minor"])
+            columns["score"].append(None)
+            columns["is_vulnerable"].append(row["customer_id"] in vulnerable)
+            columns["hold_kinds"].append(
+                ",".join(sorted(kind.value for kind in self.active_holds(agreement_id)))
+            )
+            columns["days_since_contact"].append((self.as_of - max(contacted)).days if contacted else None)
+        return pl.DataFrame(columns, schema=strategies.FACT_SCHEMA)
+
+    def treat(self) -> None:
+        frame = self.fact_frame()
+        by_client = strategy_versions_for(self.shard.client_ids)
+        assigned: dict[int, tuple[StrategyVersion, str, str]] = {}
+        for client_id, version in by_client.items():
+            if version is None:
+                continue
+            document = _document(version)
+            code = self.client_codes.get(client_id, "")
+            part = strategies.assign(document, frame.filter(pl.col("client_code") == code))
+            for agreement_id, segment, path in part.select("agreement_id", "segment", "path").iter_rows():
+                if segment is not None and path is not None:
+                    assigned[agreement_id] = (version, segment, path)
+        self.schedule(frame, assigned)
+
+    def schedule(self, frame: pl.DataFrame, assigned: dict[int, tuple[StrategyVersion, str, str]]) -> None:
+        new_states: list[TreatmentState] = []
+        changed_states: list[int] = []
+        proposals: list[tuple[int, StrategyVersion, str, str, date, int, strategies.Step]] = []
+        for agreement_id in frame.get_column("agreement_id").to_list():
+            state = self.states.get(agreement_id)
+            version, segment, path = assigned.get(agreement_id, (None, "", ""))
+            if state is not None and (state["segment"], state["path"]) == (segment, path):
+                entered_on, next_step = state["entered_on"], state["next_step"]
+            else:
+                entered_on, next_step = self.as_of, 0
+            steps = _document(version).path(segment, path).steps if version is not None else ()  # type: ignore[union-attr]
+            elapsed = (self.as_of - entered_on).days
+            due = [
+                (index, step)
+                for index, step in enumerate(steps)
+                if index >= next_step and step.day <= elapsed
+            ]
+            for index, step in due:
+                proposals.append((agreement_id, version, segment, path, entered_on, index, step))  # type: ignore[arg-type]
+            new_next = due[-1][0] + 1 if due else next_step
+            version_id = version.pk if version is not None else None
+            row = (version_id, segment, path, entered_on, new_next)
+            if state is None:
+                if segment:
+                    new_states.append(self._state(agreement_id, *row))
+            elif (
+                state["strategy_version_id"],
+                state["segment"],
+                state["path"],
+                state["entered_on"],
+                state["next_step"],
+            ) != row:
+                changed_states.append(agreement_id)
+                new_states.append(self._state(agreement_id, *row, last_contact_on=state["last_contact_on"]))
+        actions = self.guard(proposals)
+        contacted = {
+            action.agreement_id for action in actions if action.status == "scheduled" and action.channel
+        }
+        for new_state in new_states:
+            if new_state.agreement_id in contacted:
+                new_state.last_contact_on = self.as_of
+        for start in range(0, len(changed_states), BATCH):
+            TreatmentState.objects.filter(agreement_id__in=changed_states[start : start + BATCH]).delete()
+        TreatmentState.objects.bulk_create(new_states, batch_size=BATCH)
+        self.result.state_changes += len(new_states)
+        self._create_work(actions)
+
+    def _state(
+        self,
+        agreement_id: int,
+        version_id: int | None,
+        segment: str,
+        path: str,
+        entered_on: date,
+        next_step: int,
+        last_contact_on: date | None = None,
+    ) -> TreatmentState:
+        return TreatmentState(
+            client_id=self.agreements[agreement_id]["client_id"],
+            agreement_id=agreement_id,
+            strategy_version_id=version_id,
+            segment=segment,
+            path=path,
+            entered_on=entered_on,
+            next_step=next_step,
+            last_contact_on=last_contact_on,
+            updated_on=self.as_of,
+        )
+
+    def guard(
+        self, proposals: list[tuple[int, StrategyVersion, str, str, date, int, strategies.Step]]
+    ) -> list[ScheduledAction]:
+        """Check each step with the contact policy guard (holds, consent, times, statute-barred, UK-DEFAULT)."""
+        keys = [
+            f"{agreement_id}:{version.strategy_id}:{segment}:{path}:{entered_on}:{index}"
+            for agreement_id, version, segment, path, entered_on, index, _ in proposals
+        ]
+        existing = set()
+        for start in range(0, len(keys), 900):
+            existing |= set(
+                ScheduledAction.objects.filter(key__in=keys[start : start + 900]).values_list(
+                    "key", flat=True
+                )
+            )
+        actions: list[ScheduledAction] = []
+        new_notices: list[NoticeDue] = []
+        for key, (agreement_id, version, segment, path, _entered_on, index, step) in zip(
+            keys, proposals, strict=True
+        ):
+            if key in existing:
+                continue
+            decision = self.decide(agreement_id, step.action)
+            channel = strategies.ACTION_CHANNELS[step.action] or ""
+            action = ScheduledAction(
+                client_id=self.agreements[agreement_id]["client_id"],
+                agreement_id=agreement_id,
+                key=key,
+                run_date=self.as_of,
+                action=step.action,
+                channel=channel,
+                template=step.template,
+                segment=segment,
+                path=path,
+                step_index=index,
+                strategy_version=version,
+                status=ScheduledAction.Status.SCHEDULED
+                if decision.allowed
+                else ScheduledAction.Status.SUPPRESSED,
+                rule=decision.rule or "",
+                message="" if decision.allowed else decision.message[:300],
+            )
+            actions.append(action)
+            if decision.allowed:
+                self.result.actions_scheduled += 1
+                facts = self.facts.get(agreement_id)
+                if step.action == "default_notice" and facts is not None and facts.country == "GB":
+                    notice = self._notice(
+                        agreement_id, "UK-DEFAULT", self.as_of, self.arrears.get(agreement_id, (0,))[0]
+                    )
+                    notice.remedy_on = rules.default_remedy_on(self.as_of, country="GB", region=facts.region)
+                    new_notices.append(notice)
+            else:
+                self.result.suppressed[decision.rule or "unknown"] += 1
+        ScheduledAction.objects.bulk_create(actions, batch_size=BATCH)
+        self._save_notices(new_notices)
+        return actions
+
+    def decide(self, agreement_id: int, action: str) -> rules.ContactDecision:
+        if action in INTERNAL_ACTIONS:
+            return rules.ALLOWED
+        facts = self.facts.get(agreement_id)
+        if facts is None:
+            return rules.ALLOWED
+        if action in ENFORCEMENT_ACTIONS:
+            if self.is_nosia_late(agreement_id):
+                return rules.refused("UK-NOSIA-LATE", "A required notice of sums in arrears is late")
+            for rule, _trigger, _send_by, _status, remedy_on in self.notices.get(agreement_id, []):
+                if rule == "UK-DEFAULT" and remedy_on is not None and self.as_of <= remedy_on:
+                    return rules.refused(
+                        "UK-DEFAULT", f"The default notice can be remedied until {remedy_on:%d %b %Y}"
+                    )
+        channel = strategies.ACTION_CHANNELS[action] or "letter"
+        purpose = strategies.ACTION_PURPOSES.get(action, "collections")
+        return rules.decide(
+            facts,
+            channel=channel,
+            at=_local_noon(self.as_of, facts.time_zone),
+            party="customer",
+            purpose=purpose,
+        )
+
+    def _create_work(self, actions: list[ScheduledAction]) -> None:
+        """Call and review steps become work items (the work domain's bulk create)."""
+        try:
+            from fairpath.work.actions import WorkItemSpec, create_work_items
+        except ImportError:  # pragma: no cover - the work domain is installed with the platform
+            return
+        specs = []
+        for action in actions:
+            kind = WORK_KINDS.get(action.action)
+            if kind is None or action.status != ScheduledAction.Status.SCHEDULED:
+                continue
+            row = self.agreements[action.agreement_id]
+            specs.append(
+                WorkItemSpec(
+                    client_id=row["client_id"],
+                    kind=kind,
+                    title=f"{action.action.replace('_', ' ').capitalize()}: {action.segment}/{action.path}",
+                    due_at=datetime.combine(self.as_of, time(17, 0), tzinfo=ZoneInfo("UTC")),
+                    value_minor=max(self.arrears.get(action.agreement_id, (0,))[0], 0),
+                    object_type="collections.scheduledaction",
+                    object_id=str(action.pk),
+                    agreement_id=action.agreement_id,
+                    customer_id=row["customer_id"],
+                )
+            )
+        if specs:
+            create_work_items(specs=specs, actor=self.actor)
+            self.result.work_items += len(specs)
+
+
+def _month_length(day: date) -> int:
+    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return (following - timedelta(days=1)).day
+
+
+def _next_statement(first_due_on: date, after: date) -> date:
+    """UK-NOSIA-RA: the next statement date (the monthly due day) after ``after``."""
+    from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
+
+    months = (after.year - first_due_on.year) * 12 + after.month - first_due_on.month
+    candidate = first_due_on + relativedelta(months=max(months, 0))
+    while candidate <= after:
+        months += 1
+        candidate = first_due_on + relativedelta(months=months)
+    return candidate
+
+
+_DOCUMENTS: dict[int, strategies.StrategyDocument] = {}
+
+
+def _document(version: StrategyVersion) -> strategies.StrategyDocument:
+    if version.pk not in _DOCUMENTS:
+        _DOCUMENTS[version.pk] = strategies.document_of(version)
+    return _DOCUMENTS[version.pk]
+
+
+def strategy_versions_for(client_ids: Sequence[int]) -> dict[int, StrategyVersion | None]:
+    """Each client's strategy in force: its own active strategy, else the shared one (newest version)."""
+    active = list(Strategy.objects.filter(is_active=True).order_by("id"))
+    shared = next((strategy for strategy in active if strategy.client_id is None), None)
+    own = {strategy.client_id: strategy for strategy in active if strategy.client_id is not None}
+    out: dict[int, StrategyVersion | None] = {}
+    for client_id in client_ids:
+        strategy = own.get(client_id, shared)
+        out[client_id] = strategy.current_version() if strategy is not None else None
+    return out
