@@ -111,6 +111,9 @@ def extra_samples(client_a) -> dict[str, Callable[[], Any]]:
     from tests.factories.cases import permission_matrix_samples as cases_samples
 
     samples.update(cases_samples(client_a))
+    from tests.factories.communications import permission_matrix_samples as communications_samples
+
+    samples.update(communications_samples(client_a))
     return samples
 
 
