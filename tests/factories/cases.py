@@ -33,4 +33,6 @@ def permission_matrix_samples(client: Client) -> dict[str, Any]:
     customer = make_customer(client)
     agreement = make_agreement(customer)
     case = make_case(client, customer=customer, agreement=agreement)
-    return {"case_id": lambda: case.pk}
+    letter = case.letters.first()
+    assert letter is not None
+    return {"case_id": lambda: case.pk, "letter_id": lambda: letter.pk}
