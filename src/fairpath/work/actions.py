@@ -306,11 +306,14 @@ def queue_filter(queue: Queue, now: datetime) -> Q:
 
 
 def allocatable_for(agent: User, now: datetime, queue: Queue | None = None) -> models.QuerySet[WorkItem]:
-    """Items ``agent`` may be handed now: their clients, a skill they hold (or none), free or reserved for them."""
+    """Items ``agent`` may be handed now: open, in their clients, needing a skill they hold (or none), free or theirs.
+
+    A snoozed item always has an owner; it is reopened for them (``_wake``) as soon as its snooze ends.
+    """
     skill_ids = list(AgentSkill.objects.filter(agent=agent).values_list("skill_id", flat=True))
     candidates = WorkItem.objects.filter(
-        Q(status=S.OPEN.value) | Q(status=S.SNOOZED.value, snoozed_until__lte=now),
         Q(owner__isnull=True) | Q(owner_id=agent.pk),
+        Q(status=S.OPEN.value),
         Q(skill__isnull=True) | Q(skill_id__in=skill_ids),
         client_id__in=sorted(client_ids_for(agent)),
     )
@@ -326,6 +329,7 @@ def get_next(*, agent: User, queue: Queue | None = None) -> WorkItem | None:
     now = timezone.now()
     candidates = allocatable_for(agent, now, queue).order_by(*_ordering(queue))
     with transaction.atomic():
+        _wake(owner=agent, now=now, actor=SystemActor("work.wake"))
         if connection.vendor == "postgresql":
             claimed = _claim_postgresql(candidates, agent, now)
         else:
@@ -663,37 +667,43 @@ def assign_round_robin(
 
 def wake_snoozed_items(*, actor: Actor | None = None) -> int:
     """Reopen every snoozed item whose snooze has ended (set-based; the periodic task calls this)."""
-    actor = actor or SystemActor("work.wake")
-    now = timezone.now()
     with transaction.atomic():
-        rows = list(
-            WorkItem.objects.select_for_update(skip_locked=connection.vendor == "postgresql")
-            .filter(status=S.SNOOZED.value, snoozed_until__lte=now)
-            .values_list("id", "client_id", "owner_id")
-        )
-        ids = [row[0] for row in rows]
-        WorkItem.objects.filter(pk__in=ids, status=S.SNOOZED.value).update(
-            status=S.OPEN.value, snoozed_until=None
-        )
-        label = actor_label(actor)
-        WorkItemHistory.objects.bulk_create(
-            [
-                WorkItemHistory(item_id=item_id, from_status=S.SNOOZED.value, to_status=S.OPEN.value,
-                                from_owner_id=owner_id, to_owner_id=owner_id, at=now, actor_label=label,
-                                reason="snooze ended")
-                for item_id, _, owner_id in rows
-            ],
-            batch_size=2000,
-        )  # fmt: skip
-        record_events_bulk(
-            actor=actor,
-            action="work.item_woken",
-            events=[
-                PendingEvent(ITEM_TYPE, str(item_id), client_id, before=_state(S.SNOOZED.value, owner_id),
-                             after=_state(S.OPEN.value, owner_id))
-                for item_id, client_id, owner_id in rows
-            ],
-        )  # fmt: skip
+        return _wake(owner=None, now=timezone.now(), actor=actor or SystemActor("work.wake"))
+
+
+def _wake(*, owner: User | None, now: datetime, actor: Actor) -> int:
+    """Reopen ended snoozes (all, or one owner's): one indexed read, and writes only when there is something to wake."""
+    due = WorkItem.objects.filter(status=S.SNOOZED.value, snoozed_until__lte=now)
+    if owner is not None:
+        due = due.filter(owner_id=owner.pk)
+    if connection.vendor == "postgresql":
+        due = due.select_for_update(skip_locked=True)
+    rows = list(due.values_list("id", "client_id", "owner_id"))
+    if not rows:
+        return 0
+    ids = [row[0] for row in rows]
+    WorkItem.objects.filter(pk__in=ids, status=S.SNOOZED.value).update(
+        status=S.OPEN.value, snoozed_until=None
+    )
+    label = actor_label(actor)
+    WorkItemHistory.objects.bulk_create(
+        [
+            WorkItemHistory(item_id=item_id, from_status=S.SNOOZED.value, to_status=S.OPEN.value,
+                            from_owner_id=owner_id, to_owner_id=owner_id, at=now, actor_label=label,
+                            reason="snooze ended")
+            for item_id, _, owner_id in rows
+        ],
+        batch_size=2000,
+    )  # fmt: skip
+    record_events_bulk(
+        actor=actor,
+        action="work.item_woken",
+        events=[
+            PendingEvent(ITEM_TYPE, str(item_id), client_id, before=_state(S.SNOOZED.value, owner_id),
+                         after=_state(S.OPEN.value, owner_id))
+            for item_id, client_id, owner_id in rows
+        ],
+    )  # fmt: skip
     return len(ids)
 
 

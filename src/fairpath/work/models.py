@@ -146,11 +146,7 @@ class WorkItem(ClientOwned):
             ("manage_portfolio", "Balance and assign account portfolios"),
         ]
         indexes = [
-            models.Index(
-                fields=["effective_due_at", "id"],
-                name="workitem_allocatable",
-                condition=models.Q(status__in=["open", "snoozed"]),
-            ),
+            models.Index(fields=["status", "effective_due_at", "id"], name="workitem_allocatable"),
             models.Index(fields=["owner", "status"], name="workitem_owner_status"),
             models.Index(fields=["client", "status", "created_at"], name="workitem_client_status"),
             models.Index(fields=["completed_at"], name="workitem_completed"),
