@@ -168,3 +168,35 @@ def test_bulk_sending_is_set_based_and_stores_suppressions_by_rule(
     suppressed = OutboundMessage.objects.get(status="suppressed")
     assert suppressed.agreement_id == agreements[0].pk and suppressed.decision_rule == "UK-CAPACITY"
     assert OutboundMessage.objects.filter(status="sent").count() == 5
+
+
+def test_without_a_mail_host_emails_go_to_the_file_outbox(
+    client_a, templates, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    agreement = make_uk_agreement(client_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send(agreement, templates[("reminder", "email", "UK")])
+    message.refresh_from_db()
+    assert message.status == "sent"
+    files = list((settings.MEDIA_ROOT / "outbox" / "email").iterdir())
+    assert len(files) == 1 and agreement.reference in files[0].read_text()
+
+
+def test_a_failing_channel_marks_the_message_failed(client_a, templates, django_capture_on_commit_callbacks):
+    class Broken:
+        def send(self, *, to, body, reference):
+            raise ConnectionError("gateway down")
+
+    from fairpath.communications import channels
+
+    agreement = make_uk_agreement(client_a)
+    set_point(agreement.customer, "phone", has_text_consent=True)
+    previous = channels.use_sms_provider(Broken())
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            message = send(agreement, templates[("reminder", "sms", "UK")])
+    finally:
+        channels.use_sms_provider(previous)
+    message.refresh_from_db()
+    assert message.status == "failed" and "gateway down" in message.failure

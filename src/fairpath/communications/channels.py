@@ -1,8 +1,9 @@
 """Delivery: after commit, each stored message goes to its channel.
 
 * E-mail: Django's e-mail backends. ``settings.EMAIL_BACKEND`` when it is configured (SMTP in production
-  with ``EMAIL_HOST``; locmem in tests); otherwise the file backend writes each e-mail under
-  ``MEDIA_ROOT/outbox/email`` — never an SMTP attempt to localhost by accident.
+  with ``EMAIL_HOST`` set, or ``EMAIL_HOST_CONFIGURED = True`` for a relay on localhost; locmem in tests);
+  otherwise the file backend writes each e-mail under ``MEDIA_ROOT/outbox/email`` — never an SMTP attempt
+  to localhost by accident.
 * SMS: a small provider interface (``SmsProvider``); the default ``OutboxSmsProvider`` appends JSON lines
   to ``MEDIA_ROOT/outbox/sms.jsonl`` and keeps them in memory for tests.
 * Letters: the stored wording in the letter layout, rendered to PDF with WeasyPrint and kept as the
@@ -72,8 +73,10 @@ def use_sms_provider(provider: SmsProvider) -> SmsProvider:
 
 
 def email_connection():  # noqa: ANN201 - a Django e-mail backend
+    """The configured backend; Django's SMTP default with no mail host set writes files instead."""
     backend = settings.EMAIL_BACKEND
-    if backend == SMTP_BACKEND and not getattr(settings, "EMAIL_HOST_CONFIGURED", False):
+    smtp_configured = settings.EMAIL_HOST != "localhost" or getattr(settings, "EMAIL_HOST_CONFIGURED", False)
+    if backend == SMTP_BACKEND and not smtp_configured:
         folder = Path(settings.MEDIA_ROOT) / "outbox" / "email"
         folder.mkdir(parents=True, exist_ok=True)
         return get_connection(FILE_BACKEND, file_path=str(folder))
