@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, Max, Q, Value, When
+from django.db.models import Case, Count, F, Max, Min, Q, Sum, Value, When
 from django.utils import timezone
 
 from fairpath.accounts import rules as account_rules
@@ -279,7 +279,8 @@ def _local_noon(day: date, time_zone: str) -> datetime:
 class ShardWork:
     """The steps of one shard over one id range (see the module docstring)."""
 
-    def __init__(self, as_of: date, shard: Shard, actor: Actor) -> None:
+    def __init__(self, as_of: date, shard: Shard, actor: Actor, *, read_only: bool = False) -> None:
+        self.read_only = read_only
         self.as_of = as_of
         self.shard = shard
         self.actor = actor
@@ -337,12 +338,15 @@ class ShardWork:
                 "disputed_since",
             )
         }
-        self.arrears = {
-            row[0]: row[1:]
-            for row in ArrearsState.objects.filter(self.scope).values_list(
-                "agreement_id", "arrears_minor", "missed_payments", "days_past_due", "bucket"
-            )
-        }
+        if self.read_only:
+            self.arrears = self.arrears_from_schedule()
+        else:
+            self.arrears = {
+                row[0]: row[1:]
+                for row in ArrearsState.objects.filter(self.scope).values_list(
+                    "agreement_id", "arrears_minor", "missed_payments", "days_past_due", "bucket"
+                )
+            }
         self.facts = gather_facts(
             at=_local_noon(self.as_of, "UTC"),
             id_range=(shard.first_id, shard.last_id),
@@ -361,6 +365,26 @@ class ShardWork:
         self.client_codes = dict(
             Client.objects.filter(id__in=list(shard.client_ids)).values_list("id", "code")
         )
+
+    def arrears_from_schedule(self) -> dict[int, tuple[int, int, int, str]]:
+        """ARREARS-DPD as of the run date, read from the schedule without writing (dry runs)."""
+        out: dict[int, tuple[int, int, int, str]] = {}
+        rows = (
+            ScheduleInstalment.objects.filter(
+                self.scope, due_on__lt=self.as_of, amount_paid_minor__lt=F("amount_due_minor")
+            )
+            .values("agreement_id")
+            .annotate(
+                arrears=Sum(F("amount_due_minor") - F("amount_paid_minor")),
+                missed=Count("id"),
+                oldest=Min("due_on"),
+            )
+            .order_by()
+        )
+        for row in rows:
+            days = (self.as_of - row["oldest"]).days
+            out[row["agreement_id"]] = (row["arrears"], row["missed"], days, account_rules.bucket_for(days))
+        return out
 
     def active_holds(self, agreement_id: int) -> list[rules.HoldKind]:
         return [hold.kind for hold in self.holds.get(agreement_id, []) if hold.covers(self.as_of)]
@@ -930,3 +954,46 @@ def strategy_versions_for(client_ids: Sequence[int]) -> dict[int, StrategyVersio
         strategy = own.get(client_id, shared)
         out[client_id] = strategy.current_version() if strategy is not None else None
     return out
+
+
+@dataclass
+class Simulation:
+    run_date: date
+    accounts: int = 0
+    paths: Counter[tuple[str, str]] = field(default_factory=Counter)
+    unassigned: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "date": self.run_date.isoformat(),
+            "accounts": self.accounts,
+            "unassigned": self.unassigned,
+            "paths": [
+                {"segment": segment, "path": path, "accounts": count}
+                for (segment, path), count in sorted(self.paths.items())
+            ],
+        }
+
+
+def simulate(
+    *,
+    document: strategies.StrategyDocument,
+    run_date: date,
+    client: Client | None = None,
+    shard_size: int = SHARD_SIZE,
+) -> Simulation:
+    """Dry run: how many accounts would enter each segment and path on ``run_date``. Changes nothing."""
+    result = Simulation(run_date)
+    client_ids = _client_ids(client)
+    for shard in plan_shards(client_ids, shard_size):
+        work = ShardWork(run_date, shard, SystemActor("strategy-simulation"), read_only=True)
+        work.load()
+        frame = work.fact_frame()
+        assigned = strategies.assign(document, frame)
+        result.accounts += assigned.height
+        for segment, path in assigned.select("segment", "path").iter_rows():
+            if segment is None:
+                result.unassigned += 1
+            else:
+                result.paths[(segment, path)] += 1
+    return result

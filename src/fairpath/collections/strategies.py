@@ -178,7 +178,7 @@ class Segment:
     when: dict[str, Any]
     paths: tuple[Path, ...]
     is_default: bool = False
-    line: int = 0
+    line: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
