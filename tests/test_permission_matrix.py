@@ -114,6 +114,9 @@ def extra_samples(client_a) -> dict[str, Callable[[], Any]]:
     from tests.factories.communications import permission_matrix_samples as communications_samples
 
     samples.update(communications_samples(client_a))
+    from tests.factories.payments import permission_matrix_samples as payments_samples
+
+    samples.update(payments_samples(client_a))
     return samples
 
 

@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from fairpath.payments import views
 
 app_name = "payments"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.reconciliation, name="reconciliation"),
+    path("upload/", views.upload, name="upload"),
+    path("lines/<int:line_id>/", views.line_detail, name="line_detail"),
+    path("lines/<int:line_id>/action/", views.line_action, name="line_action"),
+]
