@@ -21,7 +21,8 @@ from fairpath.accounts.models import (
     ScheduleInstalment,
     StatusHistory,
 )
-from fairpath.core.errors import InvalidInput, NotPermitted, Refusal
+from fairpath.core.errors import InvalidInput, Refusal
+from fairpath.governance.actions import decide_approval
 from fairpath.governance.models import AuditEvent
 from tests.factories import SETUP
 from tests.factories.accounts import make_agreement, make_customer
@@ -149,13 +150,17 @@ def test_waiver_is_limited_to_the_fee_and_to_the_actors_authority(loan, user_fac
         reason="goodwill", actor=agent, waives=fee,
     )  # fmt: skip
     assert actions.fee_outstanding(loan)[fee.pk][1] == 0
-    with pytest.raises(NotPermitted) as refused:  # an agent may write off nothing alone
-        actions.post_manual_adjustment(
-            agreement=loan, kind="write_off", amount_minor=100, currency="GBP", posted_on=date(2024, 2, 6),
-            reason="small balance", actor=agent,
-        )  # fmt: skip
-    assert refused.value.rule == "AUTHORITY-LIMIT"
+    outcome = actions.post_manual_adjustment(  # an agent may write off nothing alone: a team leader decides
+        agreement=loan, kind="write_off", amount_minor=100, currency="GBP", posted_on=date(2024, 2, 6),
+        reason="small balance", actor=agent,
+    )  # fmt: skip
+    assert outcome.approval is not None and outcome.approval.required_role.code == "team_leader"
     assert refreshed(loan).balance_minor == 120_000 == ledger_sum(loan)
+    leader = user_factory("team_leader", client_a)
+    decide_approval(approval=outcome.approval, approve=True, actor=leader, reason="tidy small balance")
+    written_off = LedgerEntry.objects.get(agreement=loan, kind="write_off")
+    assert written_off.amount_minor == -100 and written_off.actor_label == leader.username
+    assert refreshed(loan).balance_minor == 119_900 == ledger_sum(loan)
 
 
 def test_ledger_rows_are_append_only(loan):

@@ -33,9 +33,12 @@ from fairpath.accounts.models import (
     WaterfallSetting,
 )
 from fairpath.clients.models import Client
-from fairpath.core.errors import InvalidInput, NotPermitted, Refusal
+from fairpath.core.errors import InvalidInput, Refusal
+from fairpath.core.money import format_money
+from fairpath.governance.access import require_client
+from fairpath.governance.actions import AuthorityOutcome, act_within_authority
 from fairpath.governance.audit import Actor, SystemActor, actor_label, record_event
-from fairpath.governance.authority import approval_handler, check_authority
+from fairpath.governance.authority import approval_handler
 from fairpath.governance.models import User
 
 BATCH_SIZE = 2000
@@ -584,43 +587,57 @@ def post_manual_adjustment(
     reason: str,
     actor: User,
     waives: LedgerEntry | None = None,
-) -> LedgerEntry:
-    """AUTHORITY-LIMIT: a person's adjustment, waiver, write-off or discount, refused over their limit.
+) -> AuthorityOutcome:
+    """AUTHORITY-LIMIT: a person's adjustment, waiver, write-off or discount.
 
-    Credits (amounts that reduce what is owed) count against the role's limit; debit adjustments do not.
+    Credits (amounts that reduce what is owed) count against the role's limit for that kind: within it the
+    entry is posted now (``outcome.result``); over it an approval request goes to the next role up
+    (``outcome.approval``) and the entry is posted when that person approves. Debit adjustments need no
+    authority. Input is checked first, so a bad request never reaches an approver.
     """
+    require_client(actor, agreement.client_id)
     if kind not in ADJUSTMENT_LIMIT_KINDS:
         raise InvalidInput(f"{kind} is not a manual adjustment", field="kind")
     if not reason.strip():
         raise InvalidInput("Say why the adjustment is made", field="reason")
     signed = rules.signed_amount(kind, amount_minor)
     _check_currency(agreement, currency)
-    if signed < 0:
-        decision = check_authority(
-            user=actor, kind=ADJUSTMENT_LIMIT_KINDS[rules.EntryKind(kind)], value=-signed, currency=currency
-        )
-        if not decision.is_within:
-            raise NotPermitted(
-                f"{-signed} is over your authority of {decision.limit} for this",
-                rule="AUTHORITY-LIMIT",
-                field="amount_minor",
-            )
-    return post_entry(
-        agreement=agreement,
-        kind=kind,
-        amount_minor=amount_minor,
-        currency=currency,
-        posted_on=posted_on,
+    if kind == rules.EntryKind.WAIVER and (waives is None or waives.agreement_id != agreement.pk):
+        raise InvalidInput("A waiver names a fee on this agreement", field="waives")
+    payload = {
+        "agreement_id": agreement.pk,
+        "kind": kind,
+        "amount_minor": amount_minor,
+        "currency": currency,
+        "posted_on": posted_on.isoformat(),
+        "reason": reason,
+        "waives_id": waives.pk if waives else None,
+    }
+    if signed > 0:
+        return AuthorityOutcome(result=_approved_adjustment(payload, actor=actor, approval=None))
+    return act_within_authority(
         actor=actor,
+        client=Client.objects.get(pk=agreement.client_id),
+        action="accounts.post_manual_adjustment",
+        kind=ADJUSTMENT_LIMIT_KINDS[rules.EntryKind(kind)],
+        value=-signed,
+        currency=currency,
+        payload=payload,
+        summary=f"a {kind.replace('_', ' ')} of {format_money(-signed, currency)} on {agreement.reference}",
         reason=reason,
-        waives=waives,
+        object_type="accounts.agreement",
+        object_id=str(agreement.pk),
     )
 
 
 @approval_handler("accounts.post_manual_adjustment")
 def _approved_adjustment(payload: dict[str, Any], *, actor: Any, approval: Any) -> LedgerEntry:
+    """Post an adjustment decided within authority (or approved by someone with it)."""
     agreement = Agreement.objects.get(pk=payload["agreement_id"])
     waives = LedgerEntry.objects.get(pk=payload["waives_id"]) if payload.get("waives_id") else None
+    reason = payload.get("reason", "")
+    if approval is not None:
+        reason = f"{reason} (approval {approval.pk})"
     return post_entry(
         agreement=agreement,
         kind=payload["kind"],
@@ -628,7 +645,7 @@ def _approved_adjustment(payload: dict[str, Any], *, actor: Any, approval: Any) 
         currency=payload["currency"],
         posted_on=date.fromisoformat(payload["posted_on"]),
         actor=actor,
-        reason=payload.get("reason", ""),
+        reason=reason,
         waives=waives,
     )
 

@@ -144,6 +144,12 @@ class LedgerPage(Schema):
     has_next: bool
 
 
+class ApprovalPending(Schema):
+    approval_id: int
+    required_role: str
+    summary: str
+
+
 class AdjustmentIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
@@ -249,17 +255,21 @@ def get_ledger(request: HttpRequest, agreement_id: int, page: int = 1) -> dict[s
     router.post,
     "/agreements/{agreement_id}/adjustments",
     permission="accounts.post_adjustment",
-    response={201: LedgerEntryOut},
+    response={201: LedgerEntryOut, 202: ApprovalPending},
 )
 def post_adjustment(request: HttpRequest, agreement_id: int, payload: AdjustmentIn) -> Status:
-    """A manual adjustment, waiver, write-off or discount, refused over the caller's authority (AUTHORITY-LIMIT)."""
+    """A manual adjustment, waiver, write-off or discount (AUTHORITY-LIMIT).
+
+    201 with the entry when within the caller's authority; 202 with the approval request when it needs a
+    higher role, which posts it on approval.
+    """
     agreement = _visible_agreement(request, agreement_id)
     waives = None
     if payload.waives_entry_id is not None:
         waives = LedgerEntry.objects.filter(pk=payload.waives_entry_id, agreement=agreement).first()
         if waives is None:
             raise Http404("No such fee on this agreement")
-    entry = actions.post_manual_adjustment(
+    outcome = actions.post_manual_adjustment(
         agreement=agreement,
         kind=payload.kind,
         amount_minor=payload.amount_minor,
@@ -269,4 +279,14 @@ def post_adjustment(request: HttpRequest, agreement_id: int, payload: Adjustment
         actor=request.user,  # type: ignore[arg-type]
         waives=waives,
     )
-    return Status(201, entry)
+    if outcome.approval is not None:
+        approval = outcome.approval
+        return Status(
+            202,
+            {
+                "approval_id": approval.pk,
+                "required_role": approval.required_role.code,
+                "summary": approval.summary,
+            },
+        )
+    return Status(201, outcome.result)
