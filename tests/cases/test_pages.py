@@ -163,3 +163,15 @@ def test_the_mi_is_only_for_those_allowed(client_a, web_as):
     http = web_as(make_user("agent", client_a))
     assert http.get("/cases/complaints-mi/").status_code == 403
     assert http.get("/cases/complaints-mi/return.xlsx").status_code == 403
+
+
+def test_a_letter_is_shown_as_stored_and_as_a_pdf(client_a, web_as):
+    pytest.importorskip("weasyprint")
+    case = make_case(client_a)
+    letter = case.letters.get()
+    http = web_as(make_user("agent", client_a))
+    page = http.get(f"/cases/{case.pk}/letters/{letter.pk}/").content.decode()
+    assert "We have received your complaint" in page
+    pdf = http.get(f"/cases/{case.pk}/letters/{letter.pk}/pdf/")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")

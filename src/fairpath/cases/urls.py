@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:case_id>/complaint/", views.case_raise_complaint, name="case_raise_complaint"),
     path("<int:case_id>/letters/", views.case_letter_send, name="case_letter_send"),
     path("<int:case_id>/letters/<int:letter_id>/", views.case_letter, name="case_letter"),
+    path("<int:case_id>/letters/<int:letter_id>/pdf/", views.case_letter_pdf, name="case_letter_pdf"),
     path("<int:case_id>/attachments/", views.case_attach, name="case_attach"),
     path("<int:case_id>/ombudsman/", views.case_refer, name="case_refer"),
     path("<int:case_id>/ombudsman/outcome/", views.case_fos_outcome, name="case_fos_outcome"),

@@ -464,3 +464,18 @@ def complaints_return(request: HttpRequest) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="complaints-return-{start}-{end}.xlsx"'
     return response
+
+
+@requires("cases.view_case")
+def case_letter_pdf(request: HttpRequest, case_id: int, letter_id: int) -> HttpResponse:
+    """The stored letter as an A4 PDF (WeasyPrint), exactly as it was sent."""
+    case = _visible(request, case_id)
+    letter = CaseLetter.objects.filter(case=case, pk=letter_id).first()
+    if letter is None:
+        raise Http404
+    from weasyprint import HTML  # imported late: it loads fonts and Pango once
+
+    document = f"<!doctype html><html><head><meta charset='utf-8'><style>@page {{ size: A4; margin: 25mm }}</style></head><body>{letter.html}</body></html>"
+    response = HttpResponse(bytes(HTML(string=document).write_pdf()), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{case.reference}-{letter.kind}.pdf"'
+    return response
