@@ -212,3 +212,38 @@ def test_finding_notices_is_set_based(client_a, django_assert_max_num_queries):
     with django_assert_max_num_queries(6):
         found = notices.find_notices_due(as_of=date(2024, 3, 31))
     assert len(found) == 5
+
+
+def test_the_cycles_pending_notices_are_sent_and_marked(client_a, django_capture_on_commit_callbacks):
+    from fairpath.collections.models import NoticeDue
+
+    uk = make_uk_agreement(client_a)
+    us = make_us_agreement(client_a)
+    recompute(client_a, date(2024, 3, 28))
+    rows = [
+        NoticeDue(client=client_a, agreement=uk, rule="UK-DEFAULT", trigger_on=date(2024, 3, 28),
+                  send_by=date(2024, 3, 28), remedy_on=date(2024, 4, 11), arrears_minor=20_000,
+                  run_date=date(2024, 3, 28)),
+        NoticeDue(client=client_a, agreement=us, rule="US-VALIDATION", trigger_on=date(2024, 3, 28),
+                  send_by=date(2024, 4, 2), run_date=date(2024, 3, 28)),
+        NoticeDue(client=client_a, agreement=uk, rule="UK-NOSIA-FS", trigger_on=date(2024, 3, 29),
+                  send_by=date(2024, 4, 11), run_date=date(2024, 3, 29)),
+    ]  # fmt: skip
+    for row in rows:
+        row.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = notices.send_pending_notices(on=date(2024, 3, 28), actor=SETUP)
+    assert sorted(n.notice_type for n in outcome.issued) == ["default_notice", "us_validation"]
+    default, validation, later = (NoticeDue.objects.get(pk=row.pk) for row in rows)
+    assert (default.status, default.sent_on, default.remedy_on) == (
+        "sent",
+        date(2024, 3, 28),
+        date(2024, 4, 17),
+    )
+    assert validation.status == "sent" and validation.validation_ends_on == rules.validation_period_end(
+        date(2024, 3, 28)
+    )
+    assert later.status == "pending"
+    assert notices.termination_blocked_until(uk) == date(2024, 4, 17)
+    assert notices.send_pending_notices(on=date(2024, 3, 28), actor=SETUP).issued == []
+    assert StatutoryNotice.objects.count() == 2

@@ -350,6 +350,54 @@ def raise_statutory_notices(
 
 
 # ----------------------------------------------------------------------------------------------------
+# The engine's notices: collections.NoticeDue rows raised by the daily cycle
+
+RULE_NOTICE_TYPES = {rule: notice_type.value for notice_type, rule in rules.NOTICE_RULES.items()}
+
+
+def send_pending_notices(
+    *, on: date, actor: Actor, client_ids: Sequence[int] | None = None, at: datetime | None = None
+) -> NoticeOutcome:
+    """Render and send the notices the daily cycle raised (``collections.NoticeDue``, pending, triggered by
+    ``on``) and mark them sent with the dates printed on them — in the same transaction as the letters, so
+    a crash between the two can never send a notice twice. Idempotent: a sent row is not picked again."""
+    from fairpath.collections.models import NoticeDue
+
+    pending = NoticeDue.objects.filter(status=NoticeDue.Status.PENDING, trigger_on__lte=on).order_by("id")
+    if client_ids is not None:
+        pending = pending.filter(client_id__in=list(client_ids))
+    with transaction.atomic():
+        rows = list(pending.select_for_update())
+        requests = [
+            NoticeRequest(
+                row.agreement_id,
+                RULE_NOTICE_TYPES[row.rule],
+                trigger_on=row.trigger_on,
+                due_by=row.send_by,
+                remedy_amount_minor=row.arrears_minor if row.rule == "UK-DEFAULT" else None,
+                remedy_by=row.remedy_on,
+            )
+            for row in rows
+        ]
+        outcome = issue_notices(requests=requests, on=on, actor=actor, at=at)
+        issued = {(notice.agreement_id, notice.notice_type): notice for notice in outcome.issued}
+        done = []
+        for row in rows:
+            notice = issued.get((row.agreement_id, RULE_NOTICE_TYPES[row.rule]))
+            if notice is None:
+                continue
+            row.status = NoticeDue.Status.SENT
+            row.sent_on = notice.sent_on
+            row.remedy_on = notice.remedy_by or row.remedy_on
+            row.validation_ends_on = notice.validation_ends_on or row.validation_ends_on
+            done.append(row)
+        NoticeDue.objects.bulk_update(
+            done, ["status", "sent_on", "remedy_on", "validation_ends_on"], batch_size=500
+        )
+    return outcome
+
+
+# ----------------------------------------------------------------------------------------------------
 # One agreement at a time (the agent's or supervisor's action)
 
 
