@@ -328,3 +328,18 @@ def test_merging_a_duplicate_moves_its_notes(client_a):
     duplicate.refresh_from_db()
     assert duplicate.status == "merged" and duplicate.merged_into_id == first.pk
     assert CaseNote.objects.get().case_id == first.pk
+
+
+def test_console_reads_escalations_and_deadline_priorities_scoped_to_the_user(client_a, client_b):
+    from fairpath.cases import selectors
+
+    case = make_case(client_a)
+    other = make_case(client_b)
+    agent = make_user("agent", client_a)
+    actions.escalate(case=case, actor=agent, reason="needs a manager")
+    actions.escalate(case=other, actor=make_user("agent", client_b), reason="elsewhere")
+    leader = make_user("team_leader", client_a)
+    found = list(selectors.recent_escalations(leader, NOW - dt.timedelta(hours=1)))
+    assert [item.case_id for item in found] == [case.pk]
+    priorities = selectors.open_deadlines_for_priority([case.pk])
+    assert priorities[case.pk] == CaseDeadline.objects.filter(case=case).order_by("due_at").first().due_at

@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from fairpath.cases import rules
@@ -19,6 +19,7 @@ from fairpath.cases.models import (
     Case,
     CaseDeadline,
     ComplaintOutcome,
+    Escalation,
     OmbudsmanReferral,
 )
 from fairpath.governance.access import client_ids_for
@@ -248,3 +249,23 @@ def half_year(day: dt.date) -> tuple[dt.date, dt.date]:
     if day.month <= 6:
         return dt.date(day.year, 1, 1), dt.date(day.year, 6, 30)
     return dt.date(day.year, 7, 1), dt.date(day.year, 12, 31)
+
+
+def recent_escalations(user: Any, since: dt.datetime, limit: int = 50) -> QuerySet[Escalation]:
+    """Escalations since ``since`` for the team leader console (work domain), newest first, with their case."""
+    return (
+        Escalation.objects.filter(client_id__in=client_ids_for(user), at__gte=since)
+        .select_related("case", "case__customer")
+        .order_by("-at", "-id")[:limit]
+    )
+
+
+def open_deadlines_for_priority(case_ids: list[int]) -> dict[int, dt.datetime]:
+    """The earliest unmet, running deadline of each case — what a work item's priority is derived from."""
+    rows = (
+        CaseDeadline.objects.filter(case_id__in=case_ids, met_at__isnull=True, paused_at__isnull=True)
+        .values("case_id")
+        .annotate(first=Min("due_at"))
+        .order_by()
+    )
+    return {row["case_id"]: row["first"] for row in rows}
