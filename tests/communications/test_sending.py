@@ -200,3 +200,19 @@ def test_a_failing_channel_marks_the_message_failed(client_a, templates, django_
         channels.use_sms_provider(previous)
     message.refresh_from_db()
     assert message.status == "failed" and "gateway down" in message.failure
+
+
+def test_letters_render_in_worker_processes_when_configured(
+    client_a, templates, settings, django_capture_on_commit_callbacks
+):
+    settings.FAIRPATH_LETTER_WORKERS = 2
+    agreements = [make_uk_agreement(client_a) for _ in range(2)]
+    template = templates[("reminder", "letter", "UK")]
+    items = [actions.BulkMessage(agreement_id=a.pk, template=template) for a in agreements]
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.send_messages_bulk(items=items, actor=SETUP, at=WORKING_HOURS)
+    letters = list(OutboundMessage.objects.filter(status="sent"))
+    assert len(letters) == 2
+    for letter in letters:
+        with letter.document.open("rb") as document:
+            assert document.read(5) == b"%PDF-"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -83,10 +84,18 @@ def email_connection():  # noqa: ANN201 - a Django e-mail backend
     return get_connection(backend)
 
 
-def letter_document(message: OutboundMessage) -> bytes:
-    """The PDF of a letter exactly as stored: recipient, date, heading and wording."""
+def letter_workers() -> int:
+    """Processes rendering letters (``FAIRPATH_LETTER_WORKERS`` setting or environment variable; 1 = in-process)."""
+    configured = getattr(settings, "FAIRPATH_LETTER_WORKERS", None) or os.environ.get(
+        "FAIRPATH_LETTER_WORKERS", "1"
+    )
+    return max(int(configured), 1)
+
+
+def letter_html(message: OutboundMessage) -> str:
+    """The printable letter exactly as stored: recipient, date, heading and wording."""
     client = message.client
-    html = rendering.letter_html(
+    return rendering.letter_html(
         subject=message.subject,
         body=message.body,
         context={
@@ -99,7 +108,11 @@ def letter_document(message: OutboundMessage) -> bytes:
             "agreement_reference": message.agreement.reference,
         },
     )
-    return rendering.letter_pdf(html)
+
+
+def letter_document(message: OutboundMessage) -> bytes:
+    """The PDF of one stored letter."""
+    return rendering.letter_pdf(letter_html(message))
 
 
 UPDATE_CHUNK = 200
@@ -135,17 +148,24 @@ def deliver(message_ids: Sequence[int]) -> None:
             except Exception as error:  # noqa: BLE001 - any backend failure is recorded on the message
                 failures[message.pk] = str(error)[:500]
     for message in messages:
+        if message.channel != "sms":
+            continue
         try:
-            if message.channel == "sms":
-                references[message.pk] = _sms_provider.send(
-                    to=message.recipient, body=message.body, reference=str(message.pk)
-                )
-            elif message.channel == "letter":
-                name = f"letters/{message.client_id}/{message.decided_at:%Y/%m}/letter-{message.pk}.pdf"
-                sent_documents[message.pk] = default_storage.save(name, ContentFile(letter_document(message)))
+            references[message.pk] = _sms_provider.send(
+                to=message.recipient, body=message.body, reference=str(message.pk)
+            )
         except Exception as error:  # noqa: BLE001
             log.exception("delivery of message %s failed", message.pk)
             failures[message.pk] = str(error)[:500]
+    letters = [message for message in messages if message.channel == "letter"]
+    documents = rendering.letters_pdf([letter_html(message) for message in letters], workers=letter_workers())
+    for message, document in zip(letters, documents, strict=True):
+        if isinstance(document, str):
+            log.error("letter %s failed: %s", message.pk, document)
+            failures[message.pk] = document[:500]
+            continue
+        name = f"letters/{message.client_id}/{message.decided_at:%Y/%m}/letter-{message.pk}.pdf"
+        sent_documents[message.pk] = default_storage.save(name, ContentFile(document))
     now = timezone.now()
     done = sorted({*references, *sent_documents})
     for start in range(0, len(done), UPDATE_CHUNK):  # CASE lists stay small (SQLite's expression depth)

@@ -9,6 +9,7 @@ only the tags in ``rules.ALLOWED_TAGS`` (no ``load``, ``include``, ``extends``, 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -119,3 +120,21 @@ def letter_pdf(html: str) -> bytes:
     from weasyprint import HTML  # imported late: it loads fonts and Pango once
 
     return bytes(HTML(string=html).write_pdf())
+
+
+def _letter_pdf_or_error(html: str) -> bytes | str:
+    try:
+        return letter_pdf(html)
+    except Exception as error:  # noqa: BLE001 - reported per letter by the caller
+        return f"{type(error).__name__}: {error}"
+
+
+def letters_pdf(htmls: Sequence[str], *, workers: int = 1) -> list[bytes | str]:
+    """Many letters to PDF, in order; each is its PDF or the error text. WeasyPrint's layout is the cost of
+    a letter (a few letters a second per core), so ``workers`` > 1 renders in that many processes."""
+    if workers <= 1 or len(htmls) < 2:
+        return [_letter_pdf_or_error(html) for html in htmls]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=min(workers, len(htmls))) as pool:
+        return list(pool.map(_letter_pdf_or_error, htmls, chunksize=8))
