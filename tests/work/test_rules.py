@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fairpath.work import rules
@@ -58,18 +59,21 @@ capacities_st = st.dictionaries(
 
 @st.composite
 def portfolios(draw):
+    """Old and new agents with capacities, up to 6,000 accounts, each held by an old agent or nobody."""
     old_agents = draw(capacities_st)
     new_agents = draw(capacities_st)
     accounts = list(range(draw(st.integers(min_value=0, max_value=6000))))
-    choices = [None, *old_agents]
-    current = {account: draw(st.sampled_from(choices)) for account in accounts[:400]}
-    # the rest in blocks so large portfolios appear without drawing thousands of values
-    owners = list(old_agents)
-    for account in accounts[400:]:
-        current[account] = owners[account % len(owners)]
-    return accounts, {k: v for k, v in current.items() if v is not None}, new_agents
+    holders = [None, *sorted(old_agents)]
+    chooser = random.Random(draw(st.integers(min_value=0, max_value=2**32)))
+    unassigned_share = draw(st.sampled_from([0.0, 0.1, 0.5, 1.0]))
+    current = {}
+    for account in accounts:
+        if chooser.random() >= unassigned_share:
+            current[account] = chooser.choice(holders[1:])
+    return accounts, current, new_agents
 
 
+@settings(max_examples=80, deadline=None)
 @given(portfolios())
 def test_balanced_portfolios_keep_capacity_balance_and_continuity(case):
     accounts, current, capacities = case
