@@ -186,3 +186,15 @@ def test_foreign_client_refused(client_a, client_b, book):
     outsider = make_user("back_office_executive", client_b)
     with pytest.raises(NotPermitted):
         actions.import_file(client=client_a, data=camt054([("1.00", "X", "Y")]), name="x", actor=outsider)
+
+
+def test_a_quoted_reference_that_is_a_transposition_of_a_better_fit_is_only_suggested(client_a, book):
+    """AG00001243 exists (Bob, £70 a month); Ada pays her £100 quoting it — two digits of her AG00001234
+    swapped. Posting it to Bob would be a false match: it becomes a suggestion for Ada's agreement."""
+    bob = book["bob"].customer
+    make_agreement(bob, reference="AG00001243", instalment_minor=7_000)
+    summary = import_lines(client_a, [("100.00", "AG00001243", "ADA LOVELACE")])
+    assert (summary.posted, summary.suggested) == (0, 1)
+    match = Match.objects.get()
+    assert (match.agreement, match.status, match.step) == (book["ada1"], "suggested", "transposed")
+    assert not LedgerEntry.objects.filter(kind="payment").exists()

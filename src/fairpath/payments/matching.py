@@ -198,6 +198,13 @@ def _by_reference(line: LineIn, book: Book) -> Decision | None:
     if not found:
         return None
     if len(found) == 1:
+        rival = _better_neighbour(line, book, found[0]) if step in ("exact", "normalised") else None
+        if rival is not None:
+            return Decision(
+                line.key, "transposed", 0.8, [(rival, line.amount_minor)],
+                f"{book.agreements[found[0]].reference} is quoted, but this agreement one transposition away "
+                "fits the payer's name and amount better",
+            )  # fmt: skip
         return Decision(line.key, step, confidence, [(found[0], line.amount_minor)])
     owners = {book.agreements[a].customer_id for a in found}
     if len(owners) > 1:
@@ -208,6 +215,31 @@ def _by_reference(line: LineIn, book: Book) -> Decision | None:
     if split is not None:
         return Decision(line.key, "multi", min(confidence, 0.97), split)
     return Decision(line.key, "multi", 0.7, _proportional(book, found, line.amount_minor), "split to confirm")
+
+
+def _fit(line: LineIn, book: Book, agreement_id: int) -> int:
+    """0-2: does the payer's name fit the agreement's customer, does the amount fit what is expected."""
+    candidate = book.agreements[agreement_id]
+    named = _name_score(name_key(line.payer_name), book.customer_names.get(candidate.customer_id, "")) >= 85
+    return int(named) + int(book.expects(agreement_id, line.amount_minor))
+
+
+def _better_neighbour(line: LineIn, book: Book, agreement_id: int) -> int | None:
+    """A quoted reference can itself be a keying error that lands on another live reference (two adjacent
+    digits swapped). When a neighbour fits the payer and the amount better, a person should decide."""
+    own = _fit(line, book, agreement_id)
+    if own == 2:
+        return None
+    key = normalise(book.agreements[agreement_id].reference)
+    best, best_fit = None, own
+    for variant in _transpositions(key):
+        for neighbour in book.by_normalised.get(variant, []):
+            if neighbour == agreement_id or book.agreements[neighbour].currency != line.currency:
+                continue
+            fit = _fit(line, book, neighbour)
+            if fit > best_fit:
+                best, best_fit = neighbour, fit
+    return best
 
 
 def _by_customer(line: LineIn, book: Book, customer_id: int) -> Decision | None:
