@@ -172,6 +172,14 @@ def test_ledger_rows_are_append_only(loan):
         entry.delete()
 
 
+def test_the_database_refuses_to_edit_ledger_rows(loan):
+    from django.db import DatabaseError, transaction
+
+    with pytest.raises(DatabaseError), transaction.atomic():
+        LedgerEntry.objects.filter(agreement=loan).update(amount_minor=1)
+    assert refreshed(loan).balance_minor == ledger_sum(loan) == 120_000
+
+
 def test_illegal_status_move_raises_the_named_error_and_writes_nothing(loan):
     history = StatusHistory.objects.filter(agreement=loan).count()
     with pytest.raises(rules.IllegalTransition):

@@ -157,3 +157,13 @@ def test_generate_command(client_a):
     assert Agreement.objects.filter(client=client_a).count() == 25
     bad = CliRunner().invoke(app, ["generate", "--accounts", "5", "--as-of", "2026-02-30"])
     assert bad.exit_code != 0
+
+
+def test_demo_portfolios_are_made_once(client_a, client_b):
+    from fairpath.demo.generator import generate_demo_portfolios
+
+    first = generate_demo_portfolios([client_a.code, client_b.code], accounts_per_client=10)
+    again = generate_demo_portfolios([client_a.code, client_b.code], accounts_per_client=10)
+    assert [summary.client_code for summary in first] == [client_a.code, client_b.code]
+    assert again == []
+    assert Agreement.objects.filter(client=client_b).count() == 10

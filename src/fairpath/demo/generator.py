@@ -890,3 +890,26 @@ def _agreement_rows(batch: Batch, chunk: _Ids, client: Client, customer_id: int,
                                f"{rnd.choice(FIRST_NAMES)} {rnd.choice(LAST_NAMES)}",
                                organisation if kind == "debt_adviser" else "", "", "",
                                as_of - timedelta(days=rnd.randint(1, 200)), None))  # fmt: skip
+
+
+def generate_demo_portfolios(
+    client_codes: Sequence[str],
+    *,
+    accounts_per_client: int = 2500,
+    on_progress: Callable[[int], None] | None = None,
+) -> list[GenerateSummary]:
+    """The demo's books: one portfolio per client that has none yet (idempotent), seeded by position."""
+    summaries = []
+    for position, code in enumerate(client_codes, start=1):
+        if Customer.objects.filter(client__code=code).exists():
+            continue
+        summaries.append(
+            generate_portfolio(
+                accounts=accounts_per_client,
+                seed=position,
+                months=18,
+                client_code=code,
+                on_progress=on_progress,
+            )
+        )
+    return summaries
