@@ -8,6 +8,8 @@ from datetime import date
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from fairpath.collections import actions as collections_actions
 from fairpath.communications import actions
@@ -185,3 +187,28 @@ def test_a_role_without_send_cannot_post(client_a, templates, api_as):
         {"agreement_id": agreement.pk, "template_id": templates[("reminder", "letter", "UK")].pk},
     )
     assert status == 403 and OutboundMessage.objects.count() == 0
+
+
+def _send_letters(client, template, count):
+    agreements = [make_uk_agreement(client) for _ in range(count)]
+    items = [actions.BulkMessage(agreement_id=a.pk, template=template) for a in agreements]
+    actions.send_messages_bulk(items=items, actor=SETUP, at=WORKING_HOURS)
+
+
+def test_outbox_and_api_query_counts_do_not_grow_with_messages(client_a, templates, web_as, api_as):
+    template = templates[("reminder", "letter", "UK")]
+    user = make_user("agent", client_a)
+    http, api = web_as(user), api_as(user)
+    _send_letters(client_a, template, 2)
+    http.get("/communications/outbox/")  # warm the session and permission caches
+
+    def counted(call):
+        with CaptureQueriesContext(connection) as captured:
+            call()
+        return len(captured)
+
+    page_few = counted(lambda: http.get("/communications/outbox/"))
+    api_few = counted(lambda: api.get("/communications/messages"))
+    _send_letters(client_a, template, 6)
+    assert counted(lambda: http.get("/communications/outbox/")) == page_few
+    assert counted(lambda: api.get("/communications/messages")) == api_few

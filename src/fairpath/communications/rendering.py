@@ -86,7 +86,7 @@ def render_text(source: str, context: dict[str, Any], *, autoescape: bool = Fals
 
 LETTER_CSS = """
 @page { size: A4; margin: 22mm 20mm 25mm 22mm;
-        @bottom-center { content: "Page " counter(page) " of " counter(pages); font-size: 8pt; color: #555; } }
+        @bottom-center { content: "Page " counter(page); font-size: 8pt; color: #555; } }
 body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 10.5pt; line-height: 1.45; color: #111; }
 .sender { text-align: right; font-size: 9pt; color: #333; }
 .address { margin-top: 18mm; height: 32mm; }
