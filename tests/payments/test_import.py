@@ -198,3 +198,20 @@ def test_a_quoted_reference_that_is_a_transposition_of_a_better_fit_is_only_sugg
     match = Match.objects.get()
     assert (match.agreement, match.status, match.step) == (book["ada1"], "suggested", "transposed")
     assert not LedgerEntry.objects.filter(kind="payment").exists()
+
+
+def test_a_payment_of_a_promised_amount_matches_by_name_and_keeps_the_promise(client_a, book):
+    from datetime import date
+
+    import time_machine
+
+    from fairpath.collections.promises import record_promise
+
+    with time_machine.travel("2026-12-07 12:00Z", tick=False):
+        promise = record_promise(agreement=book["ada1"], instalments=[(date(2026, 12, 7), 3_750)],
+                                 made_on=date(2026, 12, 1), actor=SETUP)  # fmt: skip
+        summary = import_lines(client_a, [("37.50", "THANK YOU", "ADA LOVELACE")])
+    assert summary.posted == 1
+    assert Match.objects.get().step == "name_amount"
+    promise.refresh_from_db()
+    assert promise.status == "kept"
