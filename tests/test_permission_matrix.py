@@ -117,6 +117,9 @@ def extra_samples(client_a) -> dict[str, Callable[[], Any]]:
     from tests.factories.payments import permission_matrix_samples as payments_samples
 
     samples.update(payments_samples(client_a))
+    from tests.factories.collections import permission_matrix_samples as collections_samples
+
+    samples.update(collections_samples(client_a))
     return samples
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fairpath.accounts.models import Agreement, ContactPoint, ContactPreference, Customer
 from fairpath.clients.models import Client
+from tests.factories import SETUP
 from tests.factories.accounts import make_agreement, make_customer
+
+_codes = itertools.count(1)
 
 
 def make_us_agreement(client: Client, *, region: str = "NY", **overrides: Any) -> Agreement:
@@ -44,6 +48,19 @@ def local(day: date, clock: time, zone: str = "America/New_York") -> datetime:
     return datetime.combine(day, clock, tzinfo=ZoneInfo(zone))
 
 
+def make_strategy(client: Client | None = None, text: str | None = None):  # noqa: ANN201 - a Strategy
+    """The shipped default strategy under a fresh code, for ``client`` (or shared)."""
+    from pathlib import Path
+
+    from fairpath.collections import strategies
+
+    source = text or (Path(strategies.__file__).parent / "default_strategy.yaml").read_text()
+    code = f"strategy-{next(_codes)}"
+    source = source.replace("code: standard", f"code: {code}", 1)
+    return strategies.import_strategy(text=source, actor=SETUP, client=client).strategy
+
+
 def permission_matrix_samples(client: Client) -> dict[str, Any]:
     """URL arguments of the collections pages for tests/test_permission_matrix.py."""
-    return {}
+    strategy = make_strategy(client)
+    return {"strategy_id": lambda: strategy.pk}
