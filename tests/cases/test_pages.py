@@ -175,3 +175,49 @@ def test_a_letter_is_shown_as_stored_and_as_a_pdf(client_a, web_as):
     pdf = http.get(f"/cases/{case.pk}/letters/{letter.pk}/pdf/")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
+
+
+def test_an_attachment_is_stored_and_listed(client_a, web_as):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    case = make_case(client_a)
+    http = web_as(make_user("agent", client_a))
+    upload = SimpleUploadedFile("letter.txt", b"I am not happy", content_type="text/plain")
+    response = http.post(f"/cases/{case.pk}/attachments/", {"file": upload})
+    assert response.status_code == 302
+    attachment = case.attachments.get()
+    assert attachment.name == "letter.txt" and attachment.size == 14
+    assert attachment.file.read() == b"I am not happy"
+    assert "letter.txt" in http.get(f"/cases/{case.pk}/").content.decode()
+
+
+def test_the_case_page_uses_a_fixed_number_of_queries(client_a, web_as):
+    customer = make_customer(client_a)
+    case = make_case(client_a, customer=customer, agreement=make_agreement(customer))
+    agent = make_user("agent", client_a)
+    http = web_as(agent)
+    with CaptureQueriesContext(connection) as few:
+        assert http.get(f"/cases/{case.pk}/").status_code == 200
+    for number in range(5):
+        actions.add_note(case=case, body=f"note {number}", actor=agent)
+        if number < 3:
+            actions.escalate(case=case, actor=agent, reason="again")
+    with CaptureQueriesContext(connection) as more:
+        assert http.get(f"/cases/{case.pk}/").status_code == 200
+    assert len(more) == len(few)
+
+
+def test_complaint_sla_policies_may_not_stop_the_clock(client_a):
+    from django.core.exceptions import ValidationError
+
+    from fairpath.cases.models import SlaPolicy
+
+    policy = SlaPolicy(
+        client=client_a, name="Complaints", case_type="complaint", clock_stop_statuses=["awaiting_customer"]
+    )
+    with pytest.raises(ValidationError):
+        policy.clean()
+    policy.clock_stop_statuses = ["closed"]
+    policy.case_type = "enquiry"
+    with pytest.raises(ValidationError):
+        policy.clean()
