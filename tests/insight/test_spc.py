@@ -6,8 +6,6 @@ from hypothesis import strategies as st
 
 from fairpath.insight.spc import NotEnoughData, find_signals, p_chart, xmr_chart
 
-finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
-
 
 def test_xmr_limits_by_hand():
     chart = xmr_chart([10, 12, 11, 13, 12])
