@@ -242,3 +242,19 @@ def test_a_dispute_on_the_agreement_starts_a_hold(client_a):
     cycle.run_cycle(run_date=DAY)
     assert Hold.objects.get(agreement=us).kind == "dispute"
     assert TreatmentState.objects.get(agreement=us).segment == "held"
+
+
+def test_no_enforcement_before_the_default_notice_remedy_date(book):
+    """UK-DEFAULT: placement and recoveries transfer wait until the remedy date has passed."""
+    NoticeDue.objects.create(
+        client_id=book["mid"].client_id, agreement=book["mid"], rule="UK-DEFAULT", trigger_on=DAY, send_by=DAY,
+        status="sent", sent_on=DAY, remedy_on=DAY + timedelta(days=16), run_date=DAY,
+    )  # fmt: skip
+    shard = cycle.plan_shards([book["mid"].client_id])[0]
+    on_remedy_day = cycle.ShardWork(DAY + timedelta(days=16), shard, SETUP)
+    on_remedy_day.load()
+    assert on_remedy_day.decide(book["mid"].pk, "agency_placement").rule == "UK-DEFAULT"
+    assert on_remedy_day.decide(book["mid"].pk, "recoveries_transfer").rule == "UK-DEFAULT"
+    after = cycle.ShardWork(DAY + timedelta(days=17), shard, SETUP)
+    after.load()
+    assert after.decide(book["mid"].pk, "agency_placement").rule != "UK-DEFAULT"
