@@ -112,3 +112,17 @@ def test_foreign_line_page_is_not_found(client_a, client_b, web_as):
     web = web_as(make_user("back_office_executive", client_b))
     assert web.get(f"/payments/lines/{line.pk}/").status_code == 404
     assert web.post(f"/payments/lines/{line.pk}/action/", {"action": "reject"}).status_code == 404
+
+
+def test_reconciliation_page_query_count_does_not_grow_with_exceptions(client_a, agreement, web_as,
+                                                                      django_assert_max_num_queries):  # fmt: skip
+    from tests.factories.payments import import_lines
+
+    web = web_as(make_user("back_office_executive", client_a))
+    import_lines(client_a, [("1.00", "NOTHING", "NOBODY"), ("100.00", "INVOICE", "A Lovelace")])
+    web.get("/payments/")
+    with django_assert_max_num_queries(30) as few:
+        web.get("/payments/")
+    import_lines(client_a, [(f"{n}.00", f"NOTHING {n}", "NOBODY") for n in range(2, 40)])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert web.get("/payments/").status_code == 200

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fairpath.accounts import actions as accounts_actions
@@ -238,6 +238,31 @@ def import_file(
             book,
         )
     }
+    try:
+        return _import_parsed(client, parsed, fresh, receipts, returns, decisions, return_decisions, digest,
+                              name, actor, threshold)  # fmt: skip
+    except IntegrityError as error:
+        raise Refusal(
+            "The same file or some of its lines were imported at the same moment by someone else; nothing from this "
+            "import was posted — import it again to post only what is new",
+            rule="PAY-IDEMPOTENT",
+            field="file",
+        ) from error
+
+
+def _import_parsed(
+    client: Client,
+    parsed: parsers.ParsedFile,
+    fresh: list[tuple[parsers.ParsedLine, str]],
+    receipts: list[tuple[parsers.ParsedLine, str]],
+    returns: list[tuple[parsers.ParsedLine, str]],
+    decisions: dict[int, matching.Decision],
+    return_decisions: dict[int, matching.Decision],
+    digest: str,
+    name: str,
+    actor: Actor,
+    threshold: float,
+) -> ImportSummary:
     now = timezone.now()
     label = actor_label(actor)
     with transaction.atomic():
