@@ -221,3 +221,19 @@ def test_complaint_sla_policies_may_not_stop_the_clock(client_a):
     policy.case_type = "enquiry"
     with pytest.raises(ValidationError):
         policy.clean()
+
+
+def test_reply_templates_are_offered_filled_in(client_a, web_as):
+    from fairpath.cases.models import ReplyTemplate
+
+    customer = make_customer(client_a, first_name="Ada", last_name="Lovelace")
+    case = make_case(client_a, customer=customer)
+    ReplyTemplate.objects.create(
+        client=client_a,
+        name="Apology",
+        case_type="complaint",
+        body="Dear {customer_name}, about {case_reference}",
+    )
+    ReplyTemplate.objects.create(client=client_a, name="Enquiry only", case_type="enquiry", body="x")
+    page = web_as(make_user("agent", client_a)).get(f"/cases/{case.pk}/").content.decode()
+    assert f"Dear Ada Lovelace, about {case.reference}" in page and "Enquiry only" not in page

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from fairpath.accounts.models import Agreement, Customer
 from fairpath.cases import actions, rules, selectors
-from fairpath.cases.models import Case, CaseLetter, OmbudsmanReferral
+from fairpath.cases.models import Case, CaseLetter, OmbudsmanReferral, ReplyTemplate
 from fairpath.core.errors import Refusal
 from fairpath.core.money import parse_money
 from fairpath.governance.access import acting_user, client_ids_for, visible_clients
@@ -135,6 +136,21 @@ def _timeline(case: Case) -> list[dict[str, Any]]:
     return sorted(items, key=lambda item: item["at"], reverse=True)
 
 
+def _reply_templates(case: Case) -> list[tuple[str, str]]:
+    """The client's reply templates for this case type, filled in with the customer's name and the reference."""
+    name = case.customer.display_name if case.customer else "Customer"
+    templates = ReplyTemplate.objects.filter(client_id=case.client_id, is_active=True).filter(
+        Q(case_type="") | Q(case_type=case.case_type)
+    )
+    return [
+        (
+            template.name,
+            template.body.replace("{customer_name}", name).replace("{case_reference}", case.reference),
+        )
+        for template in templates
+    ]
+
+
 @requires("cases.view_case")
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _visible(request, case_id)
@@ -156,6 +172,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "next_level": rules.ESCALATION_LABELS.get(rules.EscalationLevel(min(case.escalation_level + 1, 3))),
         "outcome": getattr(case, "outcome", None),
         "currency": case.agreement.currency if case.agreement else case.client.base_currency,
+        "reply_templates": _reply_templates(case),
     }
     template = "cases/_case_body.html" if request.headers.get("HX-Request") else "cases/case_detail.html"
     return render(request, template, context)
