@@ -32,11 +32,29 @@ def env(tmp_path: Path) -> dict[str, str]:
 def test_every_sub_command_has_help(env):
     top = run("--help", env=env)
     assert top.returncode == 0
-    for command in ("demo", "serve", "migrate", "createuser", "bench"):
+    for command in (
+        "demo",
+        "serve",
+        "migrate",
+        "createuser",
+        "bench",
+        "generate",
+        "statements",
+        "cycle",
+        "import-payments",
+        "report",
+    ):
         assert command in top.stdout
         shown = run(command, "--help", env=env)
         assert shown.returncode == 0 and "Usage" in shown.stdout, command
-    assert run("audit", "verify", "--help", env=env).returncode == 0
+    for group, command in (
+        ("audit", "verify"),
+        ("strategy", "simulate"),
+        ("cases", "escalate-at-risk"),
+        ("work", "wake"),
+    ):
+        shown = run(group, command, "--help", env=env)
+        assert shown.returncode == 0 and "Usage" in shown.stdout, f"{group} {command}"
 
 
 def test_a_bad_database_url_is_one_clear_line(env):

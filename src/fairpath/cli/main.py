@@ -9,6 +9,12 @@ from pathlib import Path
 import typer
 
 from fairpath.cli.bootstrap import console, fail, ready
+from fairpath.cli.cases import cases_app
+from fairpath.cli.collections import cycle, strategy_app
+from fairpath.cli.generate import generate
+from fairpath.cli.payments import import_payments_command, statements_command
+from fairpath.cli.report import report_command
+from fairpath.cli.work import work_app
 
 app = typer.Typer(
     help="Fairpath: collections and back-office operations. The database comes from FAIRPATH_DATABASE_URL "
@@ -20,6 +26,14 @@ app = typer.Typer(
 )
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+app.command("generate")(generate)
+app.command("statements")(statements_command)
+app.command("cycle")(cycle)
+app.add_typer(strategy_app, name="strategy")
+app.command("import-payments")(import_payments_command)
+app.command("report")(report_command)
+app.add_typer(cases_app, name="cases")
+app.add_typer(work_app, name="work")
 
 BENCHMARKS = Path(__file__).resolve().parents[3] / "benchmarks"
 
