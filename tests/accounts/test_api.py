@@ -36,6 +36,8 @@ def test_search_returns_only_the_callers_clients(book, api_a):
     assert body["items"][0]["agreements"][0]["reference"] == "NW00000042"
     status, body = api_a.get("/customers?q=HB00000042")
     assert (status, body["items"]) == (200, [])
+    status, body = api_a.get(f"/customers?q={book['ada'].reference.lower()}")
+    assert [item["id"] for item in body["items"]] == [book["ada"].pk]
 
 
 def test_customer_and_agreement_detail(book, api_a, client_a):

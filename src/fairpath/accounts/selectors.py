@@ -60,7 +60,7 @@ def search_condition(query: str) -> Q | None:
         return Q(pk__in=emails)
     if any(character.isdigit() for character in text):
         agreements = Agreement.objects.filter(_prefix("reference", compact)).values("customer_id")
-        conditions |= Q(reference=text) | Q(pk__in=agreements)
+        conditions |= Q(reference__in={text, compact}) | Q(pk__in=agreements)
         if PHONE_CHARACTERS.match(text):
             phone = rules.normalise_phone(text)
             if len(phone) >= 6:
