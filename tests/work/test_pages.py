@@ -161,3 +161,25 @@ def test_an_agent_may_read_but_not_configure_queues(client_a, web_as):
     agent = make_user("agent", client_a)
     assert web_as(agent).get("/work/queues/").status_code == 403
     assert web_as(agent).get("/work/console/").status_code == 403
+
+
+def test_a_team_leader_balances_a_client_s_portfolios_from_the_page(client_a, client_b, web_as):
+    from fairpath.work.models import PortfolioAssignment
+    from tests.factories.accounts import make_agreement, make_customer
+
+    leader = make_user("team_leader", client_a)
+    ann, bob = make_user("agent", client_a), make_user("agent", client_a)
+    customer = make_customer(client_a)
+    for _ in range(4):
+        make_agreement(customer)
+    http = web_as(leader)
+    response = http.post(
+        "/work/portfolios/", {"client": client_a.pk, "agents": [ann.pk, bob.pk]}, follow=True
+    )
+    assert b"4 newly assigned" in response.content
+    assert PortfolioAssignment.objects.filter(agent=ann).count() == 2
+    page = http.get("/work/portfolios/")
+    assert page.status_code == 200 and [load.accounts for load in page.context["loads"]] == [2, 2]
+    foreign = http.post("/work/portfolios/", {"client": client_b.pk, "agents": [ann.pk]}, follow=True)
+    assert b"Choose one of your clients" in foreign.content
+    assert web_as(ann).get("/work/portfolios/").status_code == 403

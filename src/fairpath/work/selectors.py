@@ -237,3 +237,53 @@ def _trend(items: QuerySet[WorkItem], now: datetime) -> list[TrendPoint]:
         points.append(TrendPoint(day, created.get(day, 0), finished.get(day, 0), backlog))
         backlog = backlog - created.get(day, 0) + finished.get(day, 0)
     return list(reversed(points))
+
+
+# ----------------------------------------------------------------------------------------------------
+# Portfolios
+
+
+@dataclass
+class PortfolioLoad:
+    client_id: int
+    client_name: str
+    username: str
+    display_name: str
+    accounts: int
+    capacity: int
+
+
+def portfolio_loads(user: Any) -> list[PortfolioLoad]:
+    """How many accounts each agent holds per client, next to their capacity: two queries."""
+    from fairpath.work.models import AgentProfile, PortfolioAssignment
+
+    rows = list(
+        PortfolioAssignment.objects.for_user(user)
+        .values(
+            "client_id",
+            "client__name",
+            "agent_id",
+            "agent__username",
+            "agent__first_name",
+            "agent__last_name",
+        )
+        .annotate(accounts=Count("id"))
+        .order_by("client__name", "agent__username")
+    )
+    capacities = dict(
+        AgentProfile.objects.filter(agent_id__in={row["agent_id"] for row in rows}).values_list(
+            "agent_id", "portfolio_capacity"
+        )
+    )
+    return [
+        PortfolioLoad(
+            client_id=row["client_id"],
+            client_name=row["client__name"],
+            username=row["agent__username"],
+            display_name=f"{row['agent__first_name']} {row['agent__last_name']}".strip()
+            or row["agent__username"],
+            accounts=row["accounts"],
+            capacity=capacities.get(row["agent_id"], rules.DEFAULT_CAPACITY),
+        )
+        for row in rows
+    ]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("items/<int:item_id>/reassign/", views.reassign_item, name="reassign_item"),
     path("console/", views.team_console, name="team_console"),
     path("console/reassign/", views.bulk_reassign, name="bulk_reassign"),
+    path("portfolios/", views.portfolios, name="portfolios"),
     path("queues/", views.queue_list, name="queue_list"),
     path("queues/<int:queue_id>/", views.queue_edit, name="queue_edit"),
 ]

@@ -265,3 +265,40 @@ def queue_edit(request: HttpRequest, queue_id: int) -> HttpResponse:
             )
         return _save_queue(request, queue)
     return render(request, "work/queue_edit.html", _queue_form_context(request, queue))
+
+
+# ----------------------------------------------------------------------------------------------------
+# Portfolios
+
+
+@requires("work.manage_portfolio")
+def portfolios(request: HttpRequest) -> HttpResponse:
+    """Each agent's portfolio per client, and balancing a client's accounts over the agents chosen."""
+    from fairpath.governance.access import visible_clients
+
+    if request.method == "POST":
+        client = visible_clients(request.user).filter(pk=request.POST.get("client") or 0).first()
+        if client is None:
+            messages.error(request, "Choose one of your clients.")
+            return redirect("work:portfolios")
+        ids = [int(value) for value in request.POST.getlist("agents") if value.isdigit()]
+        people = [person for person in selectors.assignable_people(request.user) if person.pk in ids]
+        if not people:
+            messages.error(request, "Choose at least one agent.")
+            return redirect("work:portfolios")
+        try:
+            report = actions.balance_portfolios(client=client, agents=people, actor=acting_user(request))
+        except Refusal as error:
+            return _refused(request, error, reverse("work:portfolios"))
+        messages.success(
+            request,
+            f"{client.name}: {report.kept} kept, {report.moved} moved, {report.added} newly assigned, "
+            f"{report.released} released, {report.unassigned} without room; {report.items_moved} open items followed.",
+        )
+        return redirect("work:portfolios")
+    context = {
+        "loads": selectors.portfolio_loads(request.user),
+        "clients": visible_clients(request.user).order_by("name"),
+        "people": selectors.assignable_people(request.user),
+    }
+    return render(request, "work/portfolios.html", context)
