@@ -29,10 +29,22 @@ def env(tmp_path: Path) -> dict[str, str]:
     return values
 
 
-def test_every_sub_command_has_help(env):
-    top = run("--help", env=env)
-    assert top.returncode == 0
-    for command in (
+def test_every_sub_command_has_help():
+    """In-process (help never touches the database), so every command can be listed cheaply."""
+    from typer.main import get_command
+    from typer.testing import CliRunner
+
+    from fairpath.cli.main import app
+
+    runner = CliRunner()
+    top = runner.invoke(app, ["--help"], terminal_width=200)
+    assert top.exit_code == 0
+    root = get_command(app)
+    paths: list[list[str]] = []
+    for name, command in root.commands.items():  # type: ignore[attr-defined]
+        children = getattr(command, "commands", None)
+        paths.extend([[name, child] for child in children] if children else [[name]])
+    expected = {
         "demo",
         "serve",
         "migrate",
@@ -43,18 +55,15 @@ def test_every_sub_command_has_help(env):
         "cycle",
         "import-payments",
         "report",
-    ):
-        assert command in top.stdout
-        shown = run(command, "--help", env=env)
-        assert shown.returncode == 0 and "Usage" in shown.stdout, command
-    for group, command in (
-        ("audit", "verify"),
-        ("strategy", "simulate"),
-        ("cases", "escalate-at-risk"),
-        ("work", "wake"),
-    ):
-        shown = run(group, command, "--help", env=env)
-        assert shown.returncode == 0 and "Usage" in shown.stdout, f"{group} {command}"
+        "audit",
+        "strategy",
+        "cases",
+        "work",
+    }
+    assert expected <= set(root.commands)  # type: ignore[attr-defined]
+    for path in paths:
+        shown = runner.invoke(app, [*path, "--help"], terminal_width=200)
+        assert shown.exit_code == 0 and "Usage" in shown.output, path
 
 
 def test_a_bad_database_url_is_one_clear_line(env):
@@ -73,7 +82,6 @@ def test_an_unreachable_server_is_one_clear_line(env):
 
 
 def test_createuser_with_token_gives_a_working_api_token_and_audit_verify_passes(env):
-    assert run("migrate", env=env).returncode == 0
     assert run("demo", "--no-serve", env=env).returncode == 0
     created = run("createuser", "robot", "--role", "agent", "--client", "northwind", "--token", env=env)
     assert created.returncode == 0, created.stderr
