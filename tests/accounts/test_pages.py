@@ -135,3 +135,12 @@ def test_agreement_page_query_count_is_pinned(book, agent_a, web_as, django_asse
         )
     with django_assert_max_num_queries(16):
         assert http.get(f"/customers/agreements/{book['loan'].pk}/").status_code == 200
+
+
+def test_customer_page_query_count_is_pinned(client_a, agent_a, web_as, django_assert_max_num_queries):
+    customer = make_customer(client_a, phone="07700 900555", email="many@example.org")
+    for _ in range(8):
+        make_agreement(customer)
+    http = web_as(agent_a)
+    with django_assert_max_num_queries(16):
+        assert http.get(f"/customers/{customer.pk}/").status_code == 200
