@@ -216,3 +216,33 @@ def test_letters_render_in_worker_processes_when_configured(
     for letter in letters:
         with letter.document.open("rb") as document:
             assert document.read(5) == b"%PDF-"
+
+
+def test_the_cycles_scheduled_steps_are_sent_once_and_marked(
+    client_a, templates, django_capture_on_commit_callbacks
+):
+    from fairpath.collections.models import ScheduledAction
+
+    email, sms, letter = (make_uk_agreement(client_a) for _ in range(3))
+    steps = []
+    for agreement, action, template in (
+        (email, "email", ""),
+        (sms, "sms", "reminder"),
+        (letter, "letter", "nope"),
+    ):
+        step = ScheduledAction(
+            client=client_a, agreement=agreement, key=f"k-{agreement.pk}", run_date=date(2024, 6, 4), action=action,
+            channel=action, template=template, segment="early", path="soft", step_index=0,
+        )  # fmt: skip
+        step.save()
+        steps.append(step)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = actions.send_scheduled_actions(run_date=date(2024, 6, 4), actor=SETUP, at=WORKING_HOURS)
+    assert len(result.queued) == 1 and len(mail.outbox) == 1
+    done, suppressed, missing = (ScheduledAction.objects.get(pk=step.pk) for step in steps)
+    assert done.status == "done"
+    assert (suppressed.status, suppressed.rule) == ("suppressed", "UK-CONTACT")
+    assert (missing.status, missing.rule) == ("suppressed", "TEMPLATE-STATUS")
+    assert OutboundMessage.objects.get(agreement=sms).status == "suppressed"
+    again = actions.send_scheduled_actions(run_date=date(2024, 6, 4), actor=SETUP, at=WORKING_HOURS)
+    assert again.queued == [] and OutboundMessage.objects.count() == 2

@@ -349,7 +349,9 @@ def _prepare(
     party: str,
     decision_rule: str,
     decision_message: str,
+    require_address: bool = True,
 ) -> OutboundMessage:
+    """Render and address one message (not stored). A suppressed message may have no address."""
     agreement = recipient.agreement
     if template.client_id != agreement.client_id:
         raise NotPermitted("The template belongs to another client", rule="ACCESS-CLIENT")
@@ -359,6 +361,8 @@ def _prepare(
             rule="TEMPLATE-JURISDICTION",
         )
     address = recipient.address_for(template.channel)
+    if address is None and not require_address:
+        address = ""
     if address is None:
         raise Refusal(f"No usable {template.channel} address for this customer", rule="CONTACT-NO-ADDRESS")
     context = {
@@ -482,9 +486,13 @@ class BulkMessage:
 
 @dataclass
 class BulkResult:
+    """Counts by rule, and for each item in order: (status, rule, message) with status queued, suppressed
+    (stored with the rule) or skipped (not stored: no address, wrong jurisdiction, unknown agreement)."""
+
     queued: list[OutboundMessage]
     suppressed: dict[str, int]
     skipped: dict[str, int]
+    outcomes: list[tuple[str, str, OutboundMessage | None]] = field(default_factory=list)
 
     @property
     def suppressed_total(self) -> int:
@@ -521,14 +529,13 @@ def send_messages_bulk(
     messages: list[OutboundMessage] = []
     suppressed: dict[str, int] = {}
     skipped: dict[str, int] = {}
+    outcomes: list[tuple[str, str, OutboundMessage | None]] = []
     for item in batch:
         template = item.template
-        if item.agreement_id not in by_id:
-            skipped["NOT-FOUND"] = skipped.get("NOT-FOUND", 0) + 1
-            continue
         decision = decisions[(template.channel, _purpose_of(template))].get(item.agreement_id)
-        if decision is None:
+        if item.agreement_id not in by_id or decision is None:
             skipped["NOT-FOUND"] = skipped.get("NOT-FOUND", 0) + 1
+            outcomes.append(("skipped", "NOT-FOUND", None))
             continue
         try:
             message = _prepare(
@@ -541,14 +548,17 @@ def send_messages_bulk(
                 party=party,
                 decision_rule=_allowed_rule(decision) if decision.allowed else (decision.rule or ""),
                 decision_message=decision.message,
+                require_address=decision.allowed,
             )
         except Refusal as refusal:
             skipped[refusal.rule or "REFUSED"] = skipped.get(refusal.rule or "REFUSED", 0) + 1
+            outcomes.append(("skipped", refusal.rule or "REFUSED", None))
             continue
         if not decision.allowed:
             message.status = OutboundMessage.Status.SUPPRESSED
             suppressed[decision.rule or ""] = suppressed.get(decision.rule or "", 0) + 1
         messages.append(message)
+        outcomes.append((message.status, message.decision_rule, message))
     with transaction.atomic():
         if messages:
             _store(messages, actor=actor)
@@ -556,4 +566,64 @@ def send_messages_bulk(
         queued=[message for message in messages if message.status == OutboundMessage.Status.QUEUED],
         suppressed=suppressed,
         skipped=skipped,
+        outcomes=outcomes,
     )
+
+
+def send_scheduled_actions(
+    *, run_date: date, actor: Actor, at: datetime | None = None, client_ids: Sequence[int] | None = None
+) -> BulkResult:
+    """The bridge from the daily cycle: send the SMS, e-mail and letter steps it scheduled
+    (``collections.ScheduledAction``, status scheduled, run date up to ``run_date``) with the client's
+    template of that code (by the customer's jurisdiction; ``reminder`` when the step names none), asking
+    the guard again at send time. Each step is marked done, or suppressed with the rule, in the same
+    transaction as the messages, so a step is never sent twice."""
+    from fairpath.collections.models import ScheduledAction
+
+    at = at or datetime.combine(
+        run_date, datetime.min.time().replace(hour=10), tzinfo=timezone.get_current_timezone()
+    )
+    steps = ScheduledAction.objects.filter(
+        status=ScheduledAction.Status.SCHEDULED, action__in=["sms", "email", "letter"], run_date__lte=run_date
+    ).order_by("id")
+    if client_ids is not None:
+        steps = steps.filter(client_id__in=list(client_ids))
+    with transaction.atomic():
+        rows = list(steps.select_for_update())
+        countries = dict(
+            Address.objects.filter(
+                customer__agreements__in=[row.agreement_id for row in rows], is_current=True
+            ).values_list("customer__agreements", "country")
+        )
+        templates = {
+            (template.client_id, template.code, template.channel, template.jurisdiction): template
+            for template in MessageTemplate.objects.filter(
+                client_id__in={row.client_id for row in rows}, versions__status="published"
+            )
+        }
+        items: list[BulkMessage] = []
+        sendable: list[Any] = []
+        for row in rows:
+            jurisdiction = rules.jurisdiction_of_country(countries.get(row.agreement_id, "GB")).value
+            template = templates.get((row.client_id, row.template or "reminder", row.action, jurisdiction))
+            if template is None:
+                row.status, row.rule = ScheduledAction.Status.SUPPRESSED, "TEMPLATE-STATUS"
+                row.message = (
+                    f"No published {row.action} template {row.template or 'reminder'} ({jurisdiction})"
+                )
+                continue
+            items.append(BulkMessage(agreement_id=row.agreement_id, template=template))
+            sendable.append(row)
+        result = send_messages_bulk(items=items, actor=actor, at=at)
+        for row, (status, rule, message) in zip(sendable, result.outcomes, strict=True):
+            if status == OutboundMessage.Status.QUEUED:
+                row.status, row.rule, row.message = (
+                    ScheduledAction.Status.DONE,
+                    "",
+                    f"message {message.pk if message else ''}",
+                )
+            else:
+                row.status, row.rule = ScheduledAction.Status.SUPPRESSED, rule
+                row.message = (message.decision_message if message else f"Not sent ({rule})")[:300]
+        ScheduledAction.objects.bulk_update(rows, ["status", "rule", "message"], batch_size=500)
+    return result
