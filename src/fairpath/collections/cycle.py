@@ -301,7 +301,10 @@ class ShardWork:
         self.start_and_end_holds()
         self.post_what_falls_due()
         outcome = promises.detect_outcomes(
-            agreement_ids=list(self.agreements), as_of=self.as_of, actor=self.actor
+            as_of=self.as_of,
+            actor=self.actor,
+            id_range=(self.shard.first_id, self.shard.last_id),
+            client_ids=self.shard.client_ids,
         )
         self.result.state_changes += (
             outcome.promises_kept
@@ -529,10 +532,11 @@ class ShardWork:
                 )
         if not wanted:
             return
+        # keyed postings of this cycle were made within the last ~6 weeks (fee window, monthly interest)
         posted = set(
-            LedgerEntry.objects.filter(self.scope, reference__in=[item[1] for item in wanted]).values_list(
-                "agreement_id", "reference"
-            )
+            LedgerEntry.objects.filter(
+                self.scope, posted_on__gte=self.as_of - timedelta(days=45), reference__startswith="cycle:"
+            ).values_list("agreement_id", "reference")
         )
         entries = [
             LedgerEntry(

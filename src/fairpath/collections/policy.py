@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
 from django.db.models import Max, Q
 
 from fairpath.accounts import rules as account_rules
@@ -139,13 +140,6 @@ def _gather(scope: Q, at: datetime, party: str, facts: dict[int, rules.ContactFa
             "agreement_id", "oldest_unpaid_due_on"
         )
     )
-    last_payments = dict(
-        LedgerEntry.objects.filter(agreement_id__in=in_scope, kind=account_rules.EntryKind.PAYMENT)
-        .values("agreement_id")
-        .annotate(last=Max("posted_on"))
-        .values_list("agreement_id", "last")
-        .order_by()
-    )
     remedies = dict(
         NoticeDue.objects.filter(agreement_id__in=in_scope, rule="UK-DEFAULT", remedy_on__isnull=False)
         .values("agreement_id")
@@ -153,6 +147,24 @@ def _gather(scope: Q, at: datetime, party: str, facts: dict[int, rules.ContactFa
         .values_list("agreement_id", "last")
         .order_by()
     )
+    # Only a debt whose clock started more than the shortest limitation period ago can be statute-barred:
+    # read last payments for those alone (usually very few).
+    horizon = at.date() - relativedelta(years=rules.SHORTEST_LIMITATION_YEARS)
+    candidates = sorted(
+        agreement_id
+        for agreement_id in customers
+        if (start := remedies.get(agreement_id) or oldest_unpaid.get(agreement_id)) is not None
+        and start <= horizon
+    )
+    last_payments: dict[int, Any] = {}
+    for chunk in _chunks(candidates):
+        last_payments.update(
+            LedgerEntry.objects.filter(agreement_id__in=chunk, kind=account_rules.EntryKind.PAYMENT)
+            .values("agreement_id")
+            .annotate(last=Max("posted_on"))
+            .values_list("agreement_id", "last")
+            .order_by()
+        )
     for agreement_id, customer_id in customers.items():
         country, region = addresses.get(customer_id, ("GB", "ENG"))
         facts[agreement_id] = rules.ContactFacts(

@@ -15,7 +15,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from fairpath.accounts import rules as account_rules
 from fairpath.accounts.models import Agreement, Customer, LedgerEntry, StatusHistory
@@ -338,7 +338,12 @@ def _net_payments(agreement_ids: list[int], since: date, until: date) -> dict[in
 
 
 def detect_outcomes(
-    *, agreement_ids: Sequence[int], as_of: date, actor: Actor | None = None
+    *,
+    agreement_ids: Sequence[int] = (),
+    as_of: date,
+    actor: Actor | None = None,
+    id_range: tuple[int, int] | None = None,
+    client_ids: Sequence[int] | None = None,
 ) -> OutcomeSummary:
     """Decide kept or broken for every open promise and active arrangement of these agreements, in bulk.
 
@@ -346,9 +351,25 @@ def detect_outcomes(
     for the same day changes nothing. A broken arrangement moves the agreement back to in arrears.
     """
     actor = actor or SystemActor("collections-cycle")
-    ids = sorted(set(agreement_ids))
-    promises = _chunked_promises(ids, as_of)
-    arrangements = _chunked_arrangements(ids, as_of)
+    if id_range is not None:
+        # a shard of the cycle: one query each over the id range (open promises are few)
+        scope = Q(agreement_id__gte=id_range[0], agreement_id__lte=id_range[1])
+        if client_ids is not None:
+            scope &= Q(client_id__in=list(client_ids))
+        promises = list(
+            Promise.objects.filter(scope, status=Promise.Status.OPEN, made_on__lte=as_of).values_list(
+                "id", "client_id", "agreement_id", "made_on", "grace_days"
+            )
+        )
+        arrangements = list(
+            Arrangement.objects.filter(
+                scope, status=Arrangement.Status.ACTIVE, decided_on__lte=as_of
+            ).values_list("id", "client_id", "agreement_id", "decided_on", "grace_days")
+        )
+    else:
+        ids = sorted(set(agreement_ids))
+        promises = _chunked_promises(ids, as_of)
+        arrangements = _chunked_arrangements(ids, as_of)
     promise_lines: dict[int, list[tuple[date, int]]] = defaultdict(list)
     for start in range(0, len(promises), CHUNK):
         for promise_id, due_on, amount in PromiseInstalment.objects.filter(
