@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
-from fairpath.accounts.models import Agreement, BucketHistory, LedgerEntry, VulnerabilityCue
+from fairpath.accounts.models import Agreement, ArrearsState, BucketHistory, LedgerEntry, VulnerabilityCue
 from fairpath.accounts.rules import DEFAULT_BUCKETS
 from fairpath.clients.models import Client
 from fairpath.insight.catalogue import BY_CODE
@@ -64,23 +64,36 @@ def _in(ids: Sequence[int]) -> str:
 
 
 def _bucket_cte(name: str, ids: Sequence[int], day: date) -> tuple[str, list[Any]]:
-    """``name``(agreement_id, to_bucket): each agreement's latest bucket history row dated on or before day."""
+    """``name``(agreement_id, to_bucket): each agreement's bucket at the end of ``day``.
+
+    The latest bucket history row dated on or before the day. Read cheaply: an agreement with no bucket
+    change after the day is in the bucket its arrears state holds now (history rows are written exactly
+    when the bucket changes); only agreements that changed after the day are looked up in the history.
+    """
     history = BucketHistory._meta.db_table
+    state = ArrearsState._meta.db_table
     sql = (
-        f"{name}_day AS (SELECT agreement_id, MAX(as_of) AS as_of FROM {history} "
-        f"WHERE client_id IN ({_in(ids)}) AND as_of <= %s GROUP BY agreement_id), "
+        f"{name}_later AS (SELECT DISTINCT agreement_id FROM {history} "
+        f"WHERE client_id IN ({_in(ids)}) AND as_of > %s), "
+        f"{name}_day AS (SELECT h.agreement_id, MAX(h.as_of) AS as_of FROM {history} h "
+        f"JOIN {name}_later l ON l.agreement_id = h.agreement_id WHERE h.as_of <= %s GROUP BY h.agreement_id), "
         f"{name}_row AS (SELECT h.agreement_id, MAX(h.id) AS id FROM {history} h JOIN {name}_day d "
         f"ON h.agreement_id = d.agreement_id AND h.as_of = d.as_of GROUP BY h.agreement_id), "
-        f"{name} AS (SELECT h.agreement_id, h.to_bucket FROM {history} h JOIN {name}_row r ON h.id = r.id)"
+        f"{name} AS (SELECT s.agreement_id, s.bucket AS to_bucket FROM {state} s "
+        f"LEFT JOIN {name}_later l ON l.agreement_id = s.agreement_id "
+        f"WHERE s.client_id IN ({_in(ids)}) AND l.agreement_id IS NULL "
+        f"UNION ALL SELECT h.agreement_id, h.to_bucket FROM {history} h JOIN {name}_row r ON h.id = r.id)"
     )
-    return sql, [*ids, day]
+    return sql, [*ids, day, day, *ids]
 
 
 def book_sql(ids: Sequence[int], day: date, *, roll_to: date | None = None) -> tuple[str, list[Any]]:
     """WITH ... book(id, client_id, product, currency, bucket, balance, is_vulnerable[, to_bucket]).
 
-    The open book on ``day``: opened on or before it with a ledger balance above zero at its end. With
-    ``roll_to``, each row also carries its bucket at the end of that later day (for roll rates and cures).
+    The open book on ``day``: opened on or before it with a ledger balance above zero at its end. The
+    balance at the end of the day is the agreement's balance (the sum of its ledger, kept by the accounts
+    domain) less what was posted after the day, so only later postings are read. With ``roll_to``, each
+    row also carries its bucket at the end of that later day (for roll rates and cures).
     """
     agreement = Agreement._meta.db_table
     ledger = LedgerEntry._meta.db_table
@@ -88,8 +101,8 @@ def book_sql(ids: Sequence[int], day: date, *, roll_to: date | None = None) -> t
     bucket_sql, params = _bucket_cte("bucket_at", ids, day)
     parts = [bucket_sql]
     parts.append(
-        f"balance_at AS (SELECT agreement_id, SUM(amount_minor) AS balance FROM {ledger} "
-        f"WHERE client_id IN ({_in(ids)}) AND posted_on <= %s GROUP BY agreement_id)"
+        f"posted_after AS (SELECT agreement_id, SUM(amount_minor) AS amount FROM {ledger} "
+        f"WHERE client_id IN ({_in(ids)}) AND posted_on > %s GROUP BY agreement_id)"
     )
     params += [*ids, day]
     parts.append(
@@ -104,20 +117,26 @@ def book_sql(ids: Sequence[int], day: date, *, roll_to: date | None = None) -> t
         params += roll_params
         to_column = ", COALESCE(t.to_bucket, 'current') AS to_bucket"
         to_join = " LEFT JOIN bucket_to t ON t.agreement_id = a.id"
+    balance = "a.balance_minor - COALESCE(m.amount, 0)"
     parts.append(
         f"book AS (SELECT a.id, a.client_id, a.product, a.currency, COALESCE(b.to_bucket, 'current') AS bucket, "
-        f"m.balance, CASE WHEN v.customer_id IS NULL THEN 0 ELSE 1 END AS is_vulnerable{to_column} "
-        f"FROM {agreement} a JOIN balance_at m ON m.agreement_id = a.id "
+        f"{balance} AS balance, CASE WHEN v.customer_id IS NULL THEN 0 ELSE 1 END AS is_vulnerable{to_column} "
+        f"FROM {agreement} a LEFT JOIN posted_after m ON m.agreement_id = a.id "
         f"LEFT JOIN bucket_at b ON b.agreement_id = a.id "
         f"LEFT JOIN vulnerable v ON v.customer_id = a.customer_id{to_join} "
-        f"WHERE a.client_id IN ({_in(ids)}) AND a.opened_on <= %s AND m.balance > 0)"
+        f"WHERE a.client_id IN ({_in(ids)}) AND a.opened_on <= %s AND {balance} > 0)"
     )
     params += [*ids, day]
     return "WITH " + ", ".join(parts), params
 
 
 def _rows(sql: str, params: list[Any]) -> list[tuple]:
-    with connection.cursor() as cursor:
+    """Run a whole-book aggregate. On PostgreSQL nested loops are switched off for it: right after a bulk
+    load the statistics can claim a client has a dozen agreements, and a nested loop over a million rows
+    each side would then take hours; hash joins are right for these set-wide queries whatever the stats."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(sql, params)
         return list(cursor.fetchall())
 
