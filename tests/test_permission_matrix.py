@@ -120,6 +120,9 @@ def extra_samples(client_a) -> dict[str, Callable[[], Any]]:
     from tests.factories.collections import permission_matrix_samples as collections_samples
 
     samples.update(collections_samples(client_a))
+    from tests.factories.insight import permission_matrix_samples as insight_samples
+
+    samples.update(insight_samples(client_a))
     return samples
 
 
