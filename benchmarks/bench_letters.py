@@ -1,7 +1,7 @@
 """Letters: render and send N collection letters through the guard in bulk, PDFs with WeasyPrint; then the
 statutory-notice step (find + issue) over the same book.
 
-JSON lines: letters_store (guard in bulk, render, one insert, one audit append), letters_pdf (WeasyPrint,
+JSON lines: letters_html (sandboxed wording and letter layout only), letters_store (guard in bulk, render, one insert, one audit append), letters_pdf (WeasyPrint,
 after commit), letters_end_to_end, notices_find, notices_issue. Default 1,000 accounts (1k letters).
 """
 
@@ -53,6 +53,16 @@ def main() -> None:
         .values_list("id", "customer_id")[:n]
     ]
     at = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    from fairpath.communications import rendering
+
+    agreements = list(Agreement.objects.select_related("customer", "client").filter(client=client)[:n])
+    recipients = actions.recipients_for(agreements, at=at)
+    version = actions.published_version(letters["UK"])
+    with timed() as elapsed:
+        for recipient in recipients.values():
+            body = rendering.render_text(version.body, recipient.context)
+            rendering.letter_html(subject=version.subject, body=body, context=recipient.context)
+    emit("letters_html", len(recipients), elapsed[0], note="wording and layout, no PDF")
     stored_at: list[float] = []
     began = time.perf_counter()
     with timed() as elapsed, transaction.atomic():
