@@ -532,12 +532,18 @@ class ShardWork:
                 )
         if not wanted:
             return
-        # keyed postings of this cycle were made within the last ~6 weeks (fee window, monthly interest)
-        posted = set(
-            LedgerEntry.objects.filter(
-                self.scope, posted_on__gte=self.as_of - timedelta(days=45), reference__startswith="cycle:"
-            ).values_list("agreement_id", "reference")
-        )
+        # keyed postings of this cycle were made within the last ~6 weeks (fee window, monthly interest):
+        # look them up for the agreements concerned only, through the (agreement, posted_on) index
+        posted: set[tuple[int, str]] = set()
+        concerned = sorted({item[0] for item in wanted})
+        for start in range(0, len(concerned), 900):
+            posted.update(
+                LedgerEntry.objects.filter(
+                    agreement_id__in=concerned[start : start + 900],
+                    posted_on__gte=self.as_of - timedelta(days=45),
+                    reference__startswith="cycle:",
+                ).values_list("agreement_id", "reference")
+            )
         entries = [
             LedgerEntry(
                 client_id=self.agreements[agreement_id]["client_id"],
