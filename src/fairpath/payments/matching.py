@@ -18,6 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.process import cdist
 
@@ -265,15 +266,23 @@ def _by_customer(line: LineIn, book: Book, customer_id: int) -> Decision | None:
 
 def _by_name_and_amount(lines: list[LineIn], book: Book) -> list[Decision]:
     """Group lines by (amount, currency); score payer names against customers expecting that amount (cdist)."""
-    expecting: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for agreement_id, candidate in book.agreements.items():
-        amounts = {candidate.instalment_minor} | {value for value, _ in book.expected.get(agreement_id, ())}
-        for amount in amounts:
-            expecting[(amount, candidate.currency)].append(agreement_id)
     groups: dict[tuple[int, str], list[LineIn]] = defaultdict(list)
     for line in lines:
         if line.payer_name.strip() and line.amount_minor > 0:
             groups[(line.amount_minor, line.currency)].append(line)
+    expecting: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for agreement_id, candidate in book.agreements.items():
+        key = (candidate.instalment_minor, candidate.currency)
+        if key in groups:
+            expecting[key].append(agreement_id)
+    for agreement_id, extra in book.expected.items():
+        owner = book.agreements.get(agreement_id)
+        if owner is None:
+            continue
+        for value, _ in extra:
+            key = (value, owner.currency)
+            if key in groups and value != owner.instalment_minor:
+                expecting[key].append(agreement_id)
     decisions = []
     for amount_key, group in groups.items():
         agreement_ids = expecting.get(amount_key, [])
@@ -285,20 +294,26 @@ def _by_name_and_amount(lines: list[LineIn], book: Book) -> list[Decision]:
             for name in names
         ]
         payers = [name_key(line.payer_name) for line in group]
-        scores = cdist(payers, names, scorer=fuzz.token_sort_ratio, workers=1)
-        initial_scores = cdist(payers, initial_names, scorer=fuzz.token_sort_ratio, workers=1)
+        combined = np.maximum(
+            cdist(payers, names, scorer=fuzz.token_sort_ratio, workers=1),
+            cdist(payers, initial_names, scorer=fuzz.token_sort_ratio, workers=1),
+        )
+        owners = [book.agreements[a].customer_id for a in agreement_ids]
+        depth = min(8, len(agreement_ids))
         for row, line in enumerate(group):
-            best_by_customer: dict[int, tuple[float, int]] = {}
-            for column, agreement_id in enumerate(agreement_ids):
-                score = float(max(scores[row][column], initial_scores[row][column]))
-                customer_id = book.agreements[agreement_id].customer_id
-                if score > best_by_customer.get(customer_id, (-1.0, 0))[0]:
-                    best_by_customer[customer_id] = (score, agreement_id)
-            ranked = sorted(best_by_customer.values(), reverse=True)
-            if not ranked or ranked[0][0] < 80:
+            scores = combined[row]
+            top = (
+                np.argpartition(-scores, depth - 1)[:depth] if depth < len(scores) else np.arange(len(scores))
+            )
+            top = top[np.argsort(-scores[top], kind="stable")]
+            best_column = int(top[0])
+            best = float(scores[best_column])
+            if best < 80:
                 continue
-            best, agreement_id = ranked[0]
-            runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
+            runner_up = next(
+                (float(scores[c]) for c in top[1:] if owners[int(c)] != owners[best_column]), 0.0
+            )
+            agreement_id = agreement_ids[best_column]
             if best - runner_up < 5:
                 confidence = 0.5
                 note = "several customers with this name expect this amount"
