@@ -248,3 +248,39 @@ def test_snapshot_build_uses_a_fixed_number_of_queries(book, django_assert_max_n
         make_agreement(make_customer(book.client))
     with django_assert_max_num_queries(40):
         snapshots.build_snapshots(MAR, None)
+
+
+def test_reconciliation_auto_match_and_suspense(book, web_as, user_factory):
+    from fairpath.payments.models import Match, PaymentFile, StatementLine
+
+    client = book.client
+    imported = datetime(2024, 3, 4, 9, tzinfo=UTC)
+    payment_file = PaymentFile.objects.create(
+        client=client, name="s.csv", format="csv", imported_at=imported, imported_by="t"
+    )
+    # (amount, status, is_return, matched by hand)
+    specs = [
+        (5_000, "posted", False, False),  # auto-matched
+        (6_000, "posted", False, False),  # auto-matched
+        (7_000, "posted", False, True),  # matched by hand: not automatic
+        (8_000, "suspense", False, False),
+        (-5_000, "returned", True, False),  # a return: not in the population
+        (-900, "ignored", False, False),  # bank charge: not a customer payment
+    ]
+    for number, (amount, status, is_return, manual) in enumerate(specs):
+        line = StatementLine.objects.create(
+            client=client, file=payment_file, line_no=number, natural_key=f"k{number}", booked_on=date(2024, 3, 4),
+            amount_minor=amount, currency="GBP", is_return=is_return, status=status, created_at=imported,
+        )  # fmt: skip
+        if status == "posted":
+            Match.objects.create(
+                client=client, line=line, agreement=book.on_time, amount_minor=amount,
+                step="manual" if manual else "exact", confidence=1.0, status="posted",
+            )  # fmt: skip
+    snapshots.build_snapshots(date(2024, 3, 4), [client.pk])
+    # Population: 4 money-in customer lines; 2 auto-posted, 1 in suspense.
+    assert figures("RECONCILIATION_AUTO_MATCH", date(2024, 3, 4)) == {"": (2, 4)}
+    assert figures("RECONCILIATION_SUSPENSE", date(2024, 3, 4)) == {"": (1, 4)}
+    user = user_factory("operations_manager", client)
+    page = web_as(user).get("/mi/drill/?kpi=RECONCILIATION_SUSPENSE&day=2024-03-04").content.decode()
+    assert 'data-testid="drill-total">1<' in page

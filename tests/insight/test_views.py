@@ -140,7 +140,7 @@ def test_roll_matrix_csv_and_cash_against_target(built, user_factory, web_as, cl
         f"/mi/?view=operations&client={client_a.pk}&from=2024-03-01&to=2024-03-31"
     ).content.decode()
     # March: 20,000 on 1 March + 10,000 on 31 March = 30,000 of a 60,000 target.
-    assert "GBP 30000" in page and "0.50 of target" in page
+    assert "GBP 300.00" in page and "target 600.00" in page and "0.50 of target" in page
 
 
 def test_agents_cannot_export(built, user_factory, web_as, client_a):

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db import transaction
 
 from fairpath.governance.audit import record_event
+from fairpath.insight.catalogue import KPIS
 from fairpath.insight.models import KpiTarget
+
+
+class KpiTargetForm(forms.ModelForm):
+    kpi = forms.ChoiceField(choices=[(kpi.code, f"{kpi.code}: {kpi.name}") for kpi in KPIS])
+
+    class Meta:
+        model = KpiTarget
+        fields = ["kpi", "client", "value", "note"]
 
 
 @admin.register(KpiTarget)
 class KpiTargetAdmin(admin.ModelAdmin):
+    form = KpiTargetForm
     list_display = ["kpi", "client", "value", "note"]
     list_filter = ["kpi"]
 

@@ -391,12 +391,42 @@ KPIS: tuple[Kpi, ...] = (
     ),
 )
 
+PAYMENT_KPIS: tuple[Kpi, ...] = (
+    Kpi(
+        code="RECONCILIATION_AUTO_MATCH",
+        name="Reconciliation auto-match rate",
+        domain="payments",
+        numerator="Money-in statement lines imported on the day that were posted by an automatic matching step "
+        "(not matched by hand)",
+        denominator="Money-in statement lines imported on the day (returns and lines that are not customer "
+        "payments left out)",
+        population="Statement lines of the client's payment files; product 'none' (a line has no agreement "
+        "until it is matched)",
+        time_basis="Import time (created_at), UTC date; statuses as at the build",
+        owner_role="operations_manager",
+        direction=Direction.HIGHER_IS_BETTER,
+        unit=Unit.RATE,
+    ),
+    Kpi(
+        code="RECONCILIATION_SUSPENSE",
+        name="Payments left in suspense",
+        domain="payments",
+        numerator="Money-in statement lines imported on the day that are in suspense at the build",
+        denominator="Money-in statement lines imported on the day",
+        population="Statement lines of the client's payment files; product 'none'",
+        time_basis="Import time (created_at), UTC date; statuses as at the build (rebuild to refresh)",
+        owner_role="operations_manager",
+        direction=Direction.LOWER_IS_BETTER,
+        unit=Unit.RATE,
+    ),
+)
+KPIS = KPIS + PAYMENT_KPIS
+
 BY_CODE: dict[str, Kpi] = {kpi.code: kpi for kpi in KPIS}
 
 #: Domains whose KPIs are not in the catalogue yet, and why (said in docs/mi.md and on the pages).
 NOT_YET = {
     "quality": "QA scores: the quality domain has no models yet.",
-    "payments": "Reconciliation auto-match rate and suspense: the payments domain has no models yet.",
     "work (handling time)": "Average handling time and items per productive hour: work items record start and "
     "completion but not productive time.",
     "collections (strategies)": "Champion against challenger: strategy assignments per account are not "
@@ -435,6 +465,27 @@ def markdown() -> str:
         "Snapshots are built set-based per day (`fairpath.insight.snapshots.build_snapshots(day, client_ids)`,",
         "called by the daily cycle; `fairpath report rebuild --from --to` rebuilds any range). Dashboards read",
         "only the snapshot tables. A figure with no population is shown as *no data*, never as zero.",
+        "",
+        "## Using it",
+        "",
+        "- **Dashboards** (`/mi/`, permission `insight.view_mi`): one per role: agent, team leader, operations",
+        "  (operations manager and head of operations) and compliance, with filters by client, product and date",
+        "  range. Each figure links to the accounts (or cases, work items, statement lines) behind it; each trend",
+        "  is drawn with its SPC limits (p-chart for rates, XmR for counts and amounts) and the out-of-control",
+        "  signals marked in red. Pages print cleanly (browser print).",
+        "- **KPI definitions** (`/mi/kpis/`): this catalogue in the app; every panel also carries its definition.",
+        "- **Exports** (permission `insight.export_mi`): any table to Excel (formatted, with a *KPI definitions*",
+        "  sheet) or CSV from its panel; the monthly MI pack as PDF (`/mi/pack/`, printable HTML with",
+        "  `?format=html`).",
+        "- **Scheduled reports**: `fairpath report NAME --from YYYY-MM-DD --to YYYY-MM-DD --format xlsx|csv|pdf`",
+        "  where NAME is a KPI code, `ROLL_MATRIX`, `ALL` (one sheet per KPI) or `MI_PACK` (PDF);",
+        "  `fairpath report rebuild --from --to` rebuilds the snapshots of every day in the range.",
+        "- **API**: `GET /api/v1/mi/kpis` (the catalogue) and `GET /api/v1/mi/kpis/{code}?from&to&client&product`",
+        "  (the series with control limits and signals, and the latest figures by dimension).",
+        "- **Targets**: an administrator sets a KPI's target per client or for all clients in the admin",
+        "  (*KPI targets*); cash collected is shown month to date against it.",
+        "",
+        "## The catalogue",
         "",
         "| code | name | owner | direction | unit | time basis |",
         "|---|---|---|---|---|---|",

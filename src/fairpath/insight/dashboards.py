@@ -77,6 +77,8 @@ DASHBOARDS: dict[str, Dashboard] = {
             Panel("ARRANGEMENTS_PERFORMING_3M", breakdown=False),
             Panel("ARRANGEMENTS_PERFORMING_6M", breakdown=False),
             Panel("WORK_SERVICE_LEVEL", breakdown=False),
+            Panel("RECONCILIATION_AUTO_MATCH", breakdown=False),
+            Panel("RECONCILIATION_SUSPENSE", breakdown=False),
         ),
         roll_matrix=True,
         cash_target=True,

@@ -105,7 +105,27 @@ def members(
             query = query.filter(product=product_filter)
         all_ids = list(query.order_by("id").values_list("id", flat=True))
         return Members("agreement", all_ids[:LIMIT], len(all_ids), "agreements of the figure")
+    if code.startswith("RECONCILIATION_"):
+        return _statement_lines(code, day, client_ids, whole)
     return _other_members(code, day, client_ids, product_filter, dimension, whole)
+
+
+def _statement_lines(code: str, day: date, ids: list[int], whole: bool) -> Members:
+    from django.db.models import Exists, OuterRef
+
+    from fairpath.payments.models import Match, StatementLine
+
+    start, end = snapshots.day_bounds(day)
+    lines = StatementLine.objects.filter(
+        client_id__in=ids, created_at__gte=start, created_at__lt=end, amount_minor__gt=0, is_return=False
+    ).exclude(status="ignored")
+    if not whole and code == "RECONCILIATION_SUSPENSE":
+        lines = lines.filter(status="suspense")
+    elif not whole:
+        manual = Match.objects.filter(line_id=OuterRef("pk"), step="manual", status="posted")
+        lines = lines.filter(status="posted").exclude(Exists(manual))
+    all_ids = list(lines.order_by("id").values_list("id", flat=True))
+    return Members("statement_line", all_ids[:LIMIT], len(all_ids), "statement lines")
 
 
 def _vulnerable_filter(path: str, day: date) -> Q:

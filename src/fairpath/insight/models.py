@@ -5,9 +5,6 @@ from __future__ import annotations
 from django.db import models
 
 from fairpath.clients.models import ClientOwned
-from fairpath.insight.catalogue import KPIS
-
-KPI_CHOICES = [(kpi.code, kpi.name) for kpi in KPIS]
 
 
 class KpiDaily(ClientOwned):
@@ -17,7 +14,7 @@ class KpiDaily(ClientOwned):
     """
 
     day = models.DateField()
-    kpi = models.CharField(max_length=40, choices=KPI_CHOICES)
+    kpi = models.CharField(max_length=40, help_text="A code of the KPI catalogue (catalogue.py)")
     product = models.CharField(max_length=20, help_text="Agreement product, or 'none'")
     dimension = models.CharField(max_length=60, blank=True)
     numerator = models.BigIntegerField()
@@ -87,7 +84,7 @@ class KpiTarget(models.Model):
     number per day.
     """
 
-    kpi = models.CharField(max_length=40, choices=KPI_CHOICES)
+    kpi = models.CharField(max_length=40, help_text="A code of the KPI catalogue (catalogue.py)")
     client = models.ForeignKey(
         "clients.Client", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )

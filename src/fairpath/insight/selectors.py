@@ -251,6 +251,14 @@ class CashAgainstTarget:
     month: date
 
     @property
+    def collected(self) -> float:
+        return self.collected_minor / 100
+
+    @property
+    def target(self) -> float | None:
+        return self.target_minor / 100 if self.target_minor is not None else None
+
+    @property
     def share(self) -> float | None:
         return self.collected_minor / self.target_minor if self.target_minor else None
 

@@ -433,6 +433,36 @@ def _cases_figures(figures: Figures, ids: Sequence[int], day: date, book: dict[t
         )
 
 
+def _payments_figures(figures: Figures, ids: Sequence[int], day: date) -> None:
+    from fairpath.payments.models import Match, StatementLine
+
+    start, end = day_bounds(day)
+    lines = (
+        StatementLine.objects.filter(
+            client_id__in=ids, created_at__gte=start, created_at__lt=end, amount_minor__gt=0, is_return=False
+        )
+        .exclude(status="ignored")
+        .annotate(
+            is_manual=Exists(Match.objects.filter(line_id=OuterRef("pk"), step="manual", status="posted"))
+        )
+    )
+    for row in (
+        lines.values("client_id")
+        .annotate(
+            total=Count("id"),
+            automatic=Count("id", filter=Q(status="posted", is_manual=False)),
+            suspense=Count("id", filter=Q(status="suspense")),
+        )
+        .order_by()
+    ):
+        figures.add(
+            "RECONCILIATION_AUTO_MATCH", row["client_id"], NO_PRODUCT, "", row["automatic"], row["total"]
+        )
+        figures.add(
+            "RECONCILIATION_SUSPENSE", row["client_id"], NO_PRODUCT, "", row["suspense"], row["total"]
+        )
+
+
 AGE_BANDS = ((0, 1, "0-1 days"), (2, 5, "2-5 days"), (6, 10, "6-10 days"), (11, None, "11+ days"))
 
 
@@ -491,7 +521,9 @@ class BuildSummary:
 
 def built_domains() -> tuple[str, ...]:
     return tuple(
-        domain for domain in ("accounts", "collections", "cases", "work") if domain_installed(domain)
+        domain
+        for domain in ("accounts", "collections", "cases", "work", "payments")
+        if domain_installed(domain)
     )
 
 
@@ -524,6 +556,8 @@ def build_snapshots(
             _cases_figures(figures, ids, day, book)
         if "work" in domains:
             _work_figures(figures, ids, day)
+        if "payments" in domains:
+            _payments_figures(figures, ids, day)
     rows = list(figures.models())
     unknown = {row.kpi for row in rows} - set(BY_CODE)
     if unknown:  # pragma: no cover - a programming error, caught by the tests

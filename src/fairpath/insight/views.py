@@ -160,6 +160,12 @@ def drill(request: HttpRequest) -> HttpResponse:
             from fairpath.cases.models import Case
 
             records = list(Case.objects.filter(id__in=members.ids, client_id__in=allowed).order_by("id"))
+        elif members.kind == "statement_line":
+            from fairpath.payments.models import StatementLine
+
+            records = list(
+                StatementLine.objects.filter(id__in=members.ids, client_id__in=allowed).order_by("id")
+            )
         else:
             from fairpath.work.models import WorkItem
 
