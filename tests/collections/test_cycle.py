@@ -258,3 +258,18 @@ def test_no_enforcement_before_the_default_notice_remedy_date(book):
     after = cycle.ShardWork(DAY + timedelta(days=17), shard, SETUP)
     after.load()
     assert after.decide(book["mid"].pk, "agency_placement").rule != "UK-DEFAULT"
+
+
+def test_marking_a_notice_sent_fixes_its_dates_and_ends_the_late_period(book):
+    cycle.run_cycle(run_date=DAY)
+    notice = NoticeDue.objects.get(agreement=book["us"], rule="US-VALIDATION")
+    sent = actions.mark_notice_sent(notice=notice, sent_on=date(2024, 3, 12), actor=SETUP)
+    # Tue 12 March + 5 business days = Tue 19 March; + 30 days = 18 April
+    assert (sent.status, sent.validation_ends_on) == ("sent", date(2024, 4, 18))
+    with pytest.raises(Refusal):
+        actions.mark_notice_sent(notice=notice, sent_on=date(2024, 3, 13), actor=SETUP)
+    nosia = NoticeDue.objects.get(agreement=book["mid"], rule="UK-NOSIA-FS")
+    actions.mark_notice_sent(notice=nosia, sent_on=date(2024, 3, 20), actor=SETUP)
+    work = cycle.ShardWork(DAY + timedelta(days=20), cycle.plan_shards([book["mid"].client_id])[0], SETUP)
+    work.load()
+    assert not work.is_nosia_late(book["mid"].pk)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from fairpath.accounts.models import Agreement
 from fairpath.collections import rules
-from fairpath.collections.models import ContactAttempt, Hold
+from fairpath.collections.models import ContactAttempt, Hold, NoticeDue
 from fairpath.collections.policy import check_contact
 from fairpath.collections.rules import ContactDecision
 from fairpath.core.errors import InvalidInput, Refusal
@@ -234,3 +234,49 @@ def record_contact_attempt(
             },
         )
     return decision, attempt
+
+
+def mark_notice_sent(*, notice: NoticeDue, sent_on: date, actor: Actor) -> NoticeDue:
+    """The communications domain sent a statutory notice: record the send date (UK-NOSIA-FS, UK-DEFAULT...).
+
+    US-VALIDATION: the validation period end is recomputed from the real send date. UK-DEFAULT: the remedy
+    date is recomputed from the real posting date (service + 14 days), never earlier than first stated.
+    """
+    with transaction.atomic():
+        locked = NoticeDue.objects.select_for_update().get(pk=notice.pk)
+        if locked.status != NoticeDue.Status.PENDING:
+            raise Refusal(f"The notice is already {locked.status}", field="notice")
+        if sent_on < locked.trigger_on:
+            raise InvalidInput("A notice cannot be sent before it fell due", field="sent_on")
+        locked.status = NoticeDue.Status.SENT
+        locked.sent_on = sent_on
+        fields = ["status", "sent_on"]
+        if locked.rule == "US-VALIDATION":
+            locked.validation_ends_on = rules.validation_period_end(
+                sent_on, region=_region(locked.agreement_id)
+            )
+            fields.append("validation_ends_on")
+        if locked.rule == "UK-DEFAULT" and locked.remedy_on is not None:
+            remedy = rules.default_remedy_on(sent_on, country="GB", region=_region(locked.agreement_id))
+            locked.remedy_on = max(remedy, locked.remedy_on)
+            fields.append("remedy_on")
+        locked.save(update_fields=fields)
+        record_event(
+            actor=actor,
+            action="collections.notice_sent",
+            obj=locked,
+            after={"rule": locked.rule, "sent_on": sent_on, "late": sent_on > locked.send_by},
+        )
+    return locked
+
+
+def _region(agreement_id: int) -> str:
+    from fairpath.accounts.models import Address
+
+    found = (
+        Address.objects.filter(customer__agreements__id=agreement_id, is_current=True)
+        .order_by("-kind", "id")
+        .values_list("region", flat=True)
+        .first()
+    )
+    return found or "ENG"
