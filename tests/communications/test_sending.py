@@ -71,6 +71,26 @@ def test_a_letter_is_rendered_to_pdf(client_a, templates, django_capture_on_comm
     assert "High Street" in message.recipient
 
 
+def test_on_demand_letters_are_queued_for_print_and_rendered_when_first_opened(
+    client_a, templates, settings, web_as, django_capture_on_commit_callbacks
+):
+    from tests.factories import make_user
+
+    settings.FAIRPATH_LETTER_PDF = "on-demand"
+    agreement = make_uk_agreement(client_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send(agreement, templates[("reminder", "letter", "UK")])
+    message.refresh_from_db()
+    assert message.status == "sent" and not message.document
+    assert message.provider_reference == f"print-queue:{message.pk}"
+    response = web_as(make_user("team_leader", client_a)).get(
+        f"/communications/messages/{message.pk}/document/"
+    )
+    assert response.status_code == 200 and b"".join(response.streaming_content)[:5] == b"%PDF-"
+    message.refresh_from_db()
+    assert message.document
+
+
 def test_sms_goes_through_the_provider(client_a, templates, media, django_capture_on_commit_callbacks):
     agreement = make_uk_agreement(client_a)
     set_point(agreement.customer, "phone", has_text_consent=True)

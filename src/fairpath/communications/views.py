@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from fairpath.clients.models import Client
-from fairpath.communications import actions, rules, selectors
+from fairpath.communications import actions, channels, rules, selectors
 from fairpath.communications.models import (
     CHANNEL_CHOICES,
     JURISDICTION_CHOICES,
@@ -208,8 +208,12 @@ def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:
 @requires("communications.view_outbound")
 def message_document(request: HttpRequest, message_id: int) -> HttpResponse:
     message = selectors.message_page(request.user, message_id)
-    if message is None or not message.document:
+    if message is None or not (message.document or message.channel == "letter"):
         raise Http404
+    if not message.document:
+        if message.status != "sent":
+            raise Http404
+        message.document.name = channels.store_letter_document(message)
     try:
         handle = message.document.open("rb")
     except FileNotFoundError:
