@@ -55,5 +55,5 @@ def make_book(client: Client) -> Book:
 
 
 def permission_matrix_samples(client: Client) -> dict[str, Any]:
-    """The MI pages take no URL arguments (filters are query parameters); the API takes a KPI code."""
-    return {"code": lambda: "ARREARS_ACCOUNTS"}
+    """The MI pages and API operations take no path arguments (KPI and filters are query parameters)."""
+    return {}

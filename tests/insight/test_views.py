@@ -189,7 +189,7 @@ def test_dashboards_read_only_snapshot_tables(
 def test_api_series_with_definition_and_bad_input(built, user_factory, api_as, client_a, client_b):
     user = user_factory("operations_manager", client_a)
     api = api_as(user)
-    status, body = api.get("/mi/kpis/ARREARS_ACCOUNTS?from=2024-02-29&to=2024-03-31")
+    status, body = api.get("/mi/series?kpi=ARREARS_ACCOUNTS&from=2024-02-29&to=2024-03-31")
     assert status == 200, body
     assert body["kpi"]["numerator"].startswith("Agreements of the open book")
     latest = {figure["dimension"]: figure for figure in body["latest"]}
@@ -200,11 +200,11 @@ def test_api_series_with_definition_and_bad_input(built, user_factory, api_as, c
     )  # client B's account not counted
     # Trend: share in arrears on 29 Feb (2/3), 1 Mar (2/3), 15 Mar (1/3), 31 Mar (1/3).
     assert [round(point["value"], 4) for point in body["points"]] == [0.6667, 0.6667, 0.3333, 0.3333]
-    status, body = api.get("/mi/kpis/NOPE")
+    status, body = api.get("/mi/series?kpi=NOPE")
     assert status == 422 and "Unknown KPI 'NOPE'" in body["error"]["message"]
-    status, body = api.get("/mi/kpis/CURE_RATE?from=2024-04-01&to=2024-03-01")
+    status, body = api.get("/mi/series?kpi=CURE_RATE&from=2024-04-01&to=2024-03-01")
     assert status == 422 and "empty" in body["error"]["message"]
-    status, body = api.get(f"/mi/kpis/CURE_RATE?client={client_b.pk}")
+    status, body = api.get(f"/mi/series?kpi=CURE_RATE&client={client_b.pk}")
     assert status == 422 and "client" in body["error"]["message"]
     status, body = api.get("/mi/kpis")
     assert status == 200 and len(body) >= 20

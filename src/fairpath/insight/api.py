@@ -68,13 +68,17 @@ def list_kpis(request: HttpRequest) -> list[dict[str, Any]]:
     return [_kpi_out(kpi) for kpi in KPIS]
 
 
-@operation(router.get, "/kpis/{code}", permission="insight.view_mi", response=SeriesOut)
-def kpi_series(request: HttpRequest, code: str) -> dict[str, Any]:
-    """Query: from, to (YYYY-MM-DD), client (id), product. Unknown KPI or bad range: a 400 with the reason."""
-    kpi = get(code)
+@operation(router.get, "/series", permission="insight.view_mi", response=SeriesOut)
+def kpi_series(request: HttpRequest, kpi: str) -> dict[str, Any]:
+    """Query: kpi (a catalogue code), from, to (YYYY-MM-DD), client (id), product.
+
+    The figures are the caller's clients' own, so the KPI code is a query parameter, not an object path.
+    An unknown KPI or a bad range is a 422 with the reason.
+    """
+    definition = get(kpi)
     filters = selectors.parse_filters(request.user, request.GET)
-    trend = selectors.trend(kpi.code, filters)
-    breakdown = selectors.breakdown(kpi.code, filters)
+    trend = selectors.trend(definition.code, filters)
+    breakdown = selectors.breakdown(definition.code, filters)
     chart = trend.chart
     signals: dict[int, list[str]] = {}
     for signal in chart.signals if chart else []:
@@ -90,7 +94,7 @@ def kpi_series(request: HttpRequest, code: str) -> dict[str, Any]:
         for index, (day, value) in enumerate(zip(trend.days, trend.values, strict=True))
     ]
     return {
-        "kpi": _kpi_out(kpi),
+        "kpi": _kpi_out(definition),
         "date_from": filters.date_from,
         "date_to": filters.date_to,
         "centre": chart.centre if chart else None,

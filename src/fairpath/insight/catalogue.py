@@ -480,7 +480,7 @@ def markdown() -> str:
         "- **Scheduled reports**: `fairpath report NAME --from YYYY-MM-DD --to YYYY-MM-DD --format xlsx|csv|pdf`",
         "  where NAME is a KPI code, `ROLL_MATRIX`, `ALL` (one sheet per KPI) or `MI_PACK` (PDF);",
         "  `fairpath report rebuild --from --to` rebuilds the snapshots of every day in the range.",
-        "- **API**: `GET /api/v1/mi/kpis` (the catalogue) and `GET /api/v1/mi/kpis/{code}?from&to&client&product`",
+        "- **API**: `GET /api/v1/mi/kpis` (the catalogue) and `GET /api/v1/mi/series?kpi=CODE&from&to&client&product`",
         "  (the series with control limits and signals, and the latest figures by dimension).",
         "- **Targets**: an administrator sets a KPI's target per client or for all clients in the admin",
         "  (*KPI targets*); cash collected is shown month to date against it.",
