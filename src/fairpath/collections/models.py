@@ -202,6 +202,10 @@ class IncomeExpenditure(ClientOwned):
         help_text="Monthly essential spending (housing, bills, food)"
     )
     other_debts_minor = models.BigIntegerField(default=0, help_text="Monthly payments to other creditors")
+    categories = models.JSONField(
+        default=dict, blank=True, help_text="Standard Financial Statement lines {category: monthly minor}"
+    )
+    flags = models.JSONField(default=list, blank=True, help_text="Implausible-expenditure flags")
     notes = models.CharField(max_length=500, blank=True)
     created_by = models.CharField(max_length=150)
 
@@ -428,3 +432,70 @@ class ScheduledAction(ClientOwned):
 
     def __str__(self) -> str:
         return f"{self.action} for {self.agreement_id} on {self.run_date} ({self.status})"
+
+
+class ContactRecord(ClientOwned):
+    """What an agent logged about a contact (workspace): who, how, identity, right party, outcome, note.
+
+    An outbound call is logged only after the guard allowed it (``attempt`` is the guard's answer, kept
+    either way); inbound contacts are the customer's own and are logged as they happened (UK-CONTACT).
+    """
+
+    agreement = models.ForeignKey(
+        "accounts.Agreement", on_delete=models.CASCADE, related_name="contact_records"
+    )
+    attempt = models.OneToOneField(
+        ContactAttempt, null=True, blank=True, on_delete=models.PROTECT, related_name="record"
+    )
+    channel = models.CharField(max_length=10, choices=CHANNEL_CHOICES)
+    direction = models.CharField(max_length=8, choices=[("outbound", "Outbound"), ("inbound", "Inbound")])
+    party = models.CharField(max_length=20, choices=PARTY_CHOICES, default=rules.Party.CUSTOMER.value)
+    third_party_name = models.CharField(max_length=200, blank=True)
+    identity_verified = models.BooleanField(default=False, help_text="UK-CONTACT: identity confirmed first")
+    right_party = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=30)
+    note = models.CharField(max_length=1000, blank=True)
+    at = models.DateTimeField()
+    actor_label = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["agreement", "at"], name="contact_record_agreement_at")]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.channel} {self.outcome}"
+
+
+class Note(ClientOwned):
+    """A free-text note on an agreement. P-PAN: card numbers are masked or refused before saving."""
+
+    agreement = models.ForeignKey("accounts.Agreement", on_delete=models.CASCADE, related_name="notes")
+    text = models.TextField()
+    cards_masked = models.PositiveSmallIntegerField(default=0)
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["agreement", "created_at"], name="note_agreement_created")]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+class ForbearanceRecord(ClientOwned):
+    """UK-FORB: the options considered for an account in arrears, the one chosen and those refused, with reasons."""
+
+    agreement = models.ForeignKey("accounts.Agreement", on_delete=models.CASCADE, related_name="forbearance")
+    considered = models.JSONField(default=list)
+    chosen = models.CharField(max_length=40, blank=True)
+    chosen_reason = models.CharField(max_length=500, blank=True)
+    refused = models.JSONField(default=dict, help_text="{option: reason}")
+    recorded_on = models.DateField()
+    created_by = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["-recorded_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"Forbearance {self.chosen or 'none'} on {self.recorded_on}"

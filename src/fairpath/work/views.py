@@ -75,6 +75,8 @@ def get_next(request: HttpRequest) -> HttpResponse:
     if item is None:
         messages.info(request, "Nothing is waiting for you right now.")
         return redirect("work:my_work")
+    if item.agreement_id is not None and user.has_perm("collections.view_hold"):
+        return redirect("collections:workspace", agreement_id=item.agreement_id)
     return redirect(f"{reverse('work:my_work')}?item={item.pk}")
 
 

@@ -1,0 +1,157 @@
+"""Everything the workspace shows about one agreement, in a fixed number of queries (history is capped)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Prefetch, Q
+
+from fairpath.accounts.models import Agreement, ThirdParty
+from fairpath.accounts.selectors import agreements_for
+from fairpath.collections import rules
+from fairpath.collections.models import (
+    Arrangement,
+    ContactAttempt,
+    ContactRecord,
+    ForbearanceRecord,
+    Hold,
+    IncomeExpenditure,
+    Note,
+    NoticeDue,
+    Promise,
+    ScheduledAction,
+)
+from fairpath.collections.policy import gather_facts
+
+HISTORY = 25  # rows of each history list shown; older ones stay in the audit trail and reports
+
+_HOLD_FLAGS = {
+    rules.HoldKind.BREATHING_SPACE.value: ("Breathing space", "BS-EFFECT"),
+    rules.HoldKind.MENTAL_HEALTH_BREATHING_SPACE.value: ("Mental-health breathing space", "BS-EFFECT"),
+    rules.HoldKind.DEBT_ADVICE.value: ("Debt-advice hold", "UK-ADVICE-HOLD"),
+    rules.HoldKind.CAPACITY.value: ("Mental capacity", "UK-CAPACITY"),
+    rules.HoldKind.DISPUTE.value: ("Dispute", "US-VALIDATION"),
+}
+
+
+@dataclass
+class Flag:
+    label: str
+    rule: str
+    detail: str = ""
+    level: str = "bad"
+
+
+@dataclass
+class Workspace:
+    agreement: Agreement
+    today: date
+    flags: list[Flag] = field(default_factory=list)
+    call_decision: rules.ContactDecision | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def workspace_agreement(user: Any, agreement_id: int) -> Agreement | None:
+    """The agreement if the user's clients include it (else None: the page answers 404)."""
+    return (
+        agreements_for(user)
+        .filter(pk=agreement_id)
+        .select_related("customer", "arrears", "treatment")
+        .prefetch_related(
+            "customer__vulnerability_cues",
+            Prefetch("customer__third_parties", queryset=ThirdParty.objects.order_by("-authority_from")),
+            Prefetch("customer__agreements", queryset=Agreement.objects.select_related("arrears")),
+            "customer__addresses",
+        )
+        .first()
+    )
+
+
+def build(agreement: Agreement, *, now: datetime, today: date) -> Workspace:
+    from fairpath.accounts.selectors import schedule_of
+    from fairpath.cases.models import Case
+    from fairpath.communications.models import OutboundMessage, StatutoryNotice
+
+    space = Workspace(agreement=agreement, today=today)
+    customer = agreement.customer
+    holds = list(Hold.objects.filter(agreement=agreement).order_by("-starts_on", "-id")[:HISTORY])
+    active_holds = [h for h in holds if h.starts_on <= today and (h.last_day is None or h.last_day >= today)]
+    for cue in customer.vulnerability_cues.all():
+        space.flags.append(
+            Flag("Vulnerability", "VC-RECORD", f"{cue.get_driver_display()}: {cue.description}")
+        )
+    for hold in active_holds:
+        label, rule = _HOLD_FLAGS[hold.kind]
+        until = f" until {hold.last_day:%d %b %Y}" if hold.last_day else " (open-ended)"
+        space.flags.append(Flag(label, rule, f"from {hold.starts_on:%d %b %Y}{until}"))
+    if agreement.disputed_since and not any(h.kind == rules.HoldKind.DISPUTE for h in active_holds):
+        space.flags.append(
+            Flag("Dispute", "US-VALIDATION", f"disputed since {agreement.disputed_since:%d %b %Y}")
+        )
+    authorities = [
+        party
+        for party in customer.third_parties.all()
+        if (party.agreement_id in (None, agreement.pk))
+        and party.authority_from <= today
+        and (party.authority_until is None or party.authority_until >= today)
+    ]
+    for party in authorities:
+        space.flags.append(
+            Flag(
+                "Third-party authority", "UK-THIRDPARTY", f"{party.name} ({party.get_kind_display()})", "warn"
+            )
+        )
+    facts = gather_facts([agreement.pk], at=now).get(agreement.pk)
+    if facts is not None:
+        if facts.statute_barred_on is not None and facts.statute_barred_on <= today:
+            space.flags.append(
+                Flag("Statute-barred", "UK-STATBAR", f"since {facts.statute_barred_on:%d %b %Y}")
+            )
+        space.call_decision = rules.decide(
+            facts, channel="call", at=now, party="customer", purpose="collections"
+        )
+    promises = list(Promise.objects.filter(agreement=agreement).prefetch_related("instalments")[:HISTORY])
+    space.extra = {
+        "customer": customer,
+        "agreements": list(customer.agreements.all()),
+        "arrears": getattr(agreement, "arrears", None),
+        "schedule": list(schedule_of(agreement).filter(due_on__gte=today - timedelta(days=92))[:12]),
+        "holds": holds,
+        "authorities": authorities,
+        "attempts": list(ContactAttempt.objects.filter(agreement=agreement).order_by("-at", "-id")[:HISTORY]),
+        "records": list(ContactRecord.objects.filter(agreement=agreement)[:HISTORY]),
+        "outbound": list(
+            OutboundMessage.objects.filter(agreement=agreement)
+            .only(
+                "id", "channel", "notice_type", "status", "decided_at", "sent_at", "decision_rule", "subject"
+            )
+            .order_by("-decided_at", "-id")[:HISTORY]
+        ),
+        "notes": list(Note.objects.filter(agreement=agreement)[:HISTORY]),
+        "promises": promises,
+        "arrangements": list(
+            Arrangement.objects.filter(agreement=agreement).order_by("-proposed_on", "-id")[:HISTORY]
+        ),
+        "assessments": list(IncomeExpenditure.objects.filter(customer=customer)[:5]),
+        "forbearance": list(ForbearanceRecord.objects.filter(agreement=agreement)[:HISTORY]),
+        "cases": list(
+            Case.objects.filter(
+                Q(agreement=agreement) | Q(agreement__isnull=True, customer=customer)
+            ).order_by("-received_at", "-id")[:HISTORY]
+        ),
+        "next_actions": list(
+            ScheduledAction.objects.filter(
+                agreement=agreement, status=ScheduledAction.Status.SCHEDULED
+            ).order_by("run_date", "id")[:HISTORY]
+        ),
+        "suppressed": list(
+            ScheduledAction.objects.filter(
+                agreement=agreement, status=ScheduledAction.Status.SUPPRESSED
+            ).order_by("-run_date", "-id")[:HISTORY]
+        ),
+        "notices_due": list(NoticeDue.objects.filter(agreement=agreement)[:HISTORY]),
+        "notices_sent": list(StatutoryNotice.objects.filter(agreement=agreement)[:HISTORY]),
+    }
+    return space
