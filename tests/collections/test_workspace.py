@@ -330,3 +330,19 @@ def test_query_count_does_not_grow_with_history(web_as, agent, agreement):
         assert http.get(url("workspace", agreement)).status_code == 200
     assert len(many) == len(few)
     assert len(few) <= 45
+
+
+def test_get_next_opens_the_workspace_and_done_from_there(web_as, agent, agreement):
+    from tests.factories.work import make_item
+
+    item = make_item(
+        agreement.client, title="Call Mrs Jones", agreement=agreement, customer=agreement.customer
+    )
+    http = web_as(agent)
+    response = http.post("/work/next/")
+    assert response.status_code == 302 and response.url == url("workspace", agreement)
+    page = http.get(response.url).content.decode()
+    assert "Call Mrs Jones" in page and reverse("work:complete_item", args=[item.pk]) in page
+    http.post(reverse("work:complete_item", args=[item.pk]), {"outcome": "Promise taken"})
+    item.refresh_from_db()
+    assert item.status == "done"

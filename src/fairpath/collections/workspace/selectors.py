@@ -69,7 +69,7 @@ def workspace_agreement(user: Any, agreement_id: int) -> Agreement | None:
     )
 
 
-def build(agreement: Agreement, *, now: datetime, today: date) -> Workspace:
+def build(agreement: Agreement, *, now: datetime, today: date, user_id: int | None = None) -> Workspace:
     from fairpath.accounts.selectors import schedule_of
     from fairpath.cases.models import Case
     from fairpath.communications.models import OutboundMessage, StatutoryNotice
@@ -113,7 +113,16 @@ def build(agreement: Agreement, *, now: datetime, today: date) -> Workspace:
             facts, channel="call", at=now, party="customer", purpose="collections"
         )
     promises = list(Promise.objects.filter(agreement=agreement).prefetch_related("instalments")[:HISTORY])
+    from fairpath.work.models import WorkItem
+
     space.extra = {
+        "my_items": list(
+            WorkItem.objects.filter(agreement=agreement, owner_id=user_id, status="in_progress").order_by(
+                "id"
+            )[:5]
+        )
+        if user_id
+        else [],
         "customer": customer,
         "agreements": list(customer.agreements.all()),
         "arrears": getattr(agreement, "arrears", None),

@@ -43,7 +43,9 @@ def _agreement(request: HttpRequest, agreement_id: int) -> Agreement:
 def _page(
     request: HttpRequest, agreement: Agreement, *, error: Refusal | None = None, form: str = ""
 ) -> HttpResponse:
-    space = selectors.build(agreement, now=timezone.now(), today=timezone.localdate())
+    space = selectors.build(
+        agreement, now=timezone.now(), today=timezone.localdate(), user_id=request.user.pk
+    )
     user = request.user
     context = {
         "space": space,
