@@ -98,7 +98,13 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("FAIRPATH_STATIC_ROOT", BASE_DIR.parent.parent / ".static"))
-MEDIA_ROOT = Path(os.environ.get("FAIRPATH_MEDIA_ROOT", Path(DATABASES["default"]["NAME"]).parent / "files"))
+# Stored files (letters, attachments, outbox) live in the data folder unless FAIRPATH_MEDIA_ROOT says otherwise.
+_default_media = (
+    Path(DATABASES["default"]["NAME"]).parent / "files"
+    if DATABASES["default"]["ENGINE"].endswith("sqlite3") and DATABASES["default"]["NAME"] != ":memory:"
+    else Path(os.environ.get("FAIRPATH_DATA_DIR", Path.home() / ".local" / "share" / "fairpath")) / "files"
+)
+MEDIA_ROOT = Path(os.environ.get("FAIRPATH_MEDIA_ROOT", _default_media))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -123,6 +129,20 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 CELERY_BROKER_URL = os.environ.get("FAIRPATH_CELERY_BROKER_URL", "")
+
+# E-mail: SMTP when FAIRPATH_EMAIL_HOST is set; otherwise messages are written to MEDIA_ROOT/outbox/email.
+EMAIL_HOST = os.environ.get("FAIRPATH_EMAIL_HOST", "localhost")
+EMAIL_HOST_CONFIGURED = bool(os.environ.get("FAIRPATH_EMAIL_HOST"))
+EMAIL_PORT = int(os.environ.get("FAIRPATH_EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("FAIRPATH_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("FAIRPATH_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("FAIRPATH_EMAIL_TLS", "1") == "1"
+DEFAULT_FROM_EMAIL = os.environ.get("FAIRPATH_EMAIL_FROM", "collections@fairpath.invalid")
+
+# Letters: "at-send" renders each PDF when sent; "on-demand" queues them for print and renders when opened.
+FAIRPATH_LETTER_PDF = os.environ.get("FAIRPATH_LETTER_PDF", "at-send")
+FAIRPATH_LETTER_WORKERS = int(os.environ.get("FAIRPATH_LETTER_WORKERS", "1"))
+FAIRPATH_PAYMENTS_AUTO_POST_THRESHOLD = float(os.environ.get("FAIRPATH_PAYMENTS_AUTO_POST_THRESHOLD", "0.95"))
 
 LOGGING = {
     "version": 1,

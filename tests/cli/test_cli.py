@@ -25,6 +25,7 @@ def env(tmp_path: Path) -> dict[str, str]:
         FAIRPATH_DATA_DIR=str(tmp_path),
         FAIRPATH_FAST_PASSWORDS="1",
         COLUMNS="200",
+        FAIRPATH_DEMO_ACCOUNTS="40",
     )
     return values
 

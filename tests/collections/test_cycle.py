@@ -211,8 +211,10 @@ def test_nosia_repeats_after_six_months_while_arrears_remain(book):
 
 
 def test_a_late_nosia_freezes_charges_and_blocks_enforcement(book):
-    cycle.run_cycle(run_date=DAY)
-    cycle.run_cycle(run_date=DAY + timedelta(days=14))  # send_by was 23 March; still pending on 24 March
+    cycle.run_cycle(run_date=DAY, close_day=False)  # the notice is not sent ...
+    cycle.run_cycle(
+        run_date=DAY + timedelta(days=14), close_day=False
+    )  # send_by was 23 March; still pending on 24 March
     placement = ScheduledAction.objects.get(agreement=book["mid"], action="agency_placement")
     # the day-1 placement falls due on 24 March (no run in between) while the notice is late: blocked
     assert (placement.status, placement.rule) == ("suppressed", "UK-NOSIA-LATE")
@@ -261,7 +263,7 @@ def test_no_enforcement_before_the_default_notice_remedy_date(book):
 
 
 def test_marking_a_notice_sent_fixes_its_dates_and_ends_the_late_period(book):
-    cycle.run_cycle(run_date=DAY)
+    cycle.run_cycle(run_date=DAY, close_day=False)
     notice = NoticeDue.objects.get(agreement=book["us"], rule="US-VALIDATION")
     sent = actions.mark_notice_sent(notice=notice, sent_on=date(2024, 3, 12), actor=SETUP)
     # Tue 12 March + 5 business days = Tue 19 March; + 30 days = 18 April
@@ -273,3 +275,16 @@ def test_marking_a_notice_sent_fixes_its_dates_and_ends_the_late_period(book):
     work = cycle.ShardWork(DAY + timedelta(days=20), cycle.plan_shards([book["mid"].client_id])[0], SETUP)
     work.load()
     assert not work.is_nosia_late(book["mid"].pk)
+
+
+def test_the_day_ends_by_sending_what_the_shards_raised_and_building_snapshots(book):
+    from fairpath.communications.models import OutboundMessage
+    from fairpath.insight.models import KpiDaily
+
+    summary = cycle.run_cycle(run_date=DAY)
+    assert summary.day_end["notices_sent"] + summary.day_end["notices_refused"] >= 1
+    assert not NoticeDue.objects.filter(status="pending", trigger_on__lte=DAY).exists()
+    assert OutboundMessage.objects.exists()
+    assert KpiDaily.objects.filter(day=DAY).exists() and summary.day_end["snapshot_rows"] > 0
+    again = cycle.run_cycle(run_date=DAY, rerun=True)
+    assert again.day_end["notices_sent"] == 0 and again.day_end["messages_queued"] == 0

@@ -123,6 +123,7 @@ class CycleSummary:
     suppressed: Counter[str] = field(default_factory=Counter)
     shards: int = 0
     seconds: float = 0.0
+    day_end: dict[str, Any] = field(default_factory=dict)
 
     def add(self, shard: dict[str, Any]) -> None:
         self.accounts += shard["accounts"]
@@ -144,6 +145,7 @@ class CycleSummary:
             "work_items": self.work_items,
             "suppressed": dict(sorted(self.suppressed.items())),
             "shards": self.shards,
+            "day_end": self.day_end,
             "seconds": round(self.seconds, 3),
         }
 
@@ -185,8 +187,12 @@ def run_cycle(
     rerun: bool = False,
     shard_size: int = SHARD_SIZE,
     use_celery: bool | None = None,
+    close_day: bool = True,
 ) -> CycleSummary:
-    """Run the daily cycle for one date. Refuses a date before the last completed run unless ``rerun``."""
+    """Run the daily cycle for one date. Refuses a date before the last completed run unless ``rerun``.
+
+    ``close_day=False`` leaves the day's notices and messages unsent and its snapshots unbuilt (for a
+    print house that sends letters itself, and for tests of what happens when a notice goes out late)."""
     actor = actor or SystemActor("collections-cycle")
     started = clock.perf_counter()
     last = last_completed_date(client)
@@ -227,11 +233,33 @@ def run_cycle(
     summary = CycleSummary(run_date=run_date, shards=len(shards))
     for shard_summary in ShardRun.objects.filter(cycle_run=run).values_list("summary", flat=True):
         summary.add(shard_summary)
+    if close_day:
+        summary.day_end = close_the_day(run_date=run_date, client_ids=client_ids, actor=actor)
     summary.seconds = clock.perf_counter() - started
     CycleRun.objects.filter(pk=run.pk).update(
         status=CycleRun.Status.COMPLETED, finished_at=timezone.now(), summary=summary.as_dict()
     )
     return summary
+
+
+def close_the_day(*, run_date: date, client_ids: Sequence[int], actor: Actor) -> dict[str, Any]:
+    """The steps after every shard is done, each idempotent so a re-run repeats nothing:
+    send the statutory notices the shards raised and the messages they scheduled (the communications
+    domain asks the guard again at send time), then build the day's MI snapshots."""
+    from fairpath.communications.actions import send_scheduled_actions
+    from fairpath.communications.notices import send_pending_notices
+    from fairpath.insight.snapshots import build_snapshots
+
+    notices = send_pending_notices(on=run_date, actor=actor, client_ids=client_ids)
+    messages = send_scheduled_actions(run_date=run_date, actor=actor, client_ids=client_ids)
+    snapshots = build_snapshots(run_date, client_ids)
+    return {
+        "notices_sent": len(notices.issued),
+        "notices_refused": len(notices.refused),
+        "messages_queued": len(messages.queued),
+        "messages_suppressed": dict(sorted(messages.suppressed.items())),
+        "snapshot_rows": snapshots.rows,
+    }
 
 
 def run_range(

@@ -5,6 +5,7 @@ Idempotent: running the demo again keeps what is there and prints the same crede
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.db import transaction
@@ -68,5 +69,58 @@ def set_up_demo(*, progress_console: Any = None) -> list[tuple[str, str, str]]:
     return credentials
 
 
+DEMO_CYCLE_DAYS = 7
+DEMO_TREND_DAYS = 60
+
+
 def _demo_portfolio(progress_console: Any) -> None:
-    """Later domains add the synthetic portfolio here."""
+    """A live-looking book: a generated portfolio per client, templates and a strategy, the last week's
+    daily cycles (notices, messages, work items) and two months of MI snapshots for the trend charts."""
+    import os
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from fairpath.collections import cycle
+    from fairpath.collections.models import Strategy
+    from fairpath.collections.strategies import import_strategy
+    from fairpath.communications.actions import seed_default_templates_for_all_clients
+    from fairpath.demo.generator import generate_demo_portfolios
+    from fairpath.insight.models import KpiDaily
+    from fairpath.insight.snapshots import build_snapshots
+
+    actor = SystemActor("demo")
+    accounts = int(os.environ.get("FAIRPATH_DEMO_ACCOUNTS", "2000"))
+    codes = [code for code, _, _ in DEMO_CLIENTS]
+    settings.FAIRPATH_LETTER_PDF = "on-demand"  # demo letters are rendered when opened
+    today = timezone.localdate()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=progress_console) as bar:
+        generating = bar.add_task("Generating the demo portfolios", total=accounts * len(codes))
+        generate_demo_portfolios(
+            codes, accounts_per_client=accounts, on_progress=lambda done: bar.advance(generating, done)
+        )
+        bar.update(generating, completed=accounts * len(codes))
+        seed_default_templates_for_all_clients(actor=actor)
+        if not Strategy.objects.exists():
+            text = (Path(cycle.__file__).parent / "default_strategy.yaml").read_text()
+            import_strategy(text=text, actor=actor, note="demo default")
+        last = cycle.last_completed_date()
+        first = today - timedelta(days=DEMO_CYCLE_DAYS - 1)
+        if last is not None:
+            first = max(first, last + timedelta(days=1))
+        days = [first + timedelta(days=offset) for offset in range((today - first).days + 1)]
+        running = bar.add_task("Running the daily cycle", total=len(days))
+        for day in days:
+            cycle.run_cycle(run_date=day, actor=actor)
+            bar.advance(running)
+        history = [
+            today - timedelta(days=offset) for offset in range(DEMO_TREND_DAYS, DEMO_CYCLE_DAYS - 1, -1)
+        ]
+        missing = [day for day in history if not KpiDaily.objects.filter(day=day).exists()]
+        building = bar.add_task("Building MI snapshots for the trend charts", total=len(missing))
+        for day in missing:
+            build_snapshots(day)
+            bar.advance(building)
