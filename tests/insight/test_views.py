@@ -208,3 +208,25 @@ def test_api_series_with_definition_and_bad_input(built, user_factory, api_as, c
     assert status == 422 and "client" in body["error"]["message"]
     status, body = api.get("/mi/kpis")
     assert status == 200 and len(body) >= 20
+
+
+def test_shared_denominators_cover_products_without_a_row(client_a, user_factory, web_as):
+    """A bucket only one product has is still a share of the whole book in scope, not of that product's."""
+    from fairpath.insight.models import KpiDaily
+    from fairpath.insight.selectors import breakdown, parse_filters
+
+    day = date(2024, 3, 31)
+    rows = [
+        ("personal_loan", "current GBP", 700, 1000),
+        ("personal_loan", "30-59 GBP", 300, 1000),
+        ("credit_card", "current GBP", 500, 500),  # no 30-59 row for cards
+    ]
+    for product, dimension, numerator, denominator in rows:
+        KpiDaily.objects.create(client=client_a, day=day, kpi="ARREARS_BALANCE", product=product,
+                                dimension=dimension, numerator=numerator, denominator=denominator)  # fmt: skip
+    user = user_factory("operations_manager", client_a)
+    figures = {
+        figure.dimension: figure for figure in breakdown("ARREARS_BALANCE", parse_filters(user, {})).figures
+    }
+    assert (figures["30-59 GBP"].numerator, figures["30-59 GBP"].denominator) == (300, 1500)
+    assert (figures["current GBP"].numerator, figures["current GBP"].denominator) == (1200, 1500)

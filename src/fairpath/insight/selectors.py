@@ -129,18 +129,34 @@ def breakdown(kpi_code: str, filters: Filters, *, day: date | None = None) -> Br
     if day is None:
         return result
     sums: dict[str, list[Any]] = defaultdict(lambda: [0, None])
-    for dimension, numerator, denominator in rows.filter(day=day).values_list(
-        "dimension", "numerator", "denominator"
+    shared: dict[tuple[int, str, str], int] = {}
+    for client_id, product, dimension, numerator, denominator in rows.filter(day=day).values_list(
+        "client_id", "product", "dimension", "numerator", "denominator"
     ):
         cell = sums[dimension]
         cell[0] += numerator
         if denominator is not None:
             cell[1] = (cell[1] or 0) + denominator
+            shared[client_id, product, _denominator_group(kpi, dimension)] = denominator
+    if kpi.code in SHARED_DENOMINATOR:
+        # Every dimension shares its client and product's population, even where it has no row of its own
+        # (a bucket no account of that product is in): the denominator is the whole population in scope.
+        for dimension, cell in sums.items():
+            group = _denominator_group(kpi, dimension)
+            cell[1] = sum(value for (_, _, key), value in shared.items() if key == group)
     for dimension in _ordered(kpi, sums):
         numerator, denominator = sums[dimension]
         value = kpi.value(numerator, denominator)
         result.figures.append(Figure(dimension, numerator, denominator, value, kpi.format(value)))
     return result
+
+
+SHARED_DENOMINATOR = frozenset({"ARREARS_ACCOUNTS", "ARREARS_BALANCE", "CONTACTS_SUPPRESSED"})
+
+
+def _denominator_group(kpi: Kpi, dimension: str) -> str:
+    """Balances share a denominator per currency (the dimension is 'bucket currency'); others share one."""
+    return dimension.rsplit(" ", 1)[-1] if kpi.code == "ARREARS_BALANCE" else ""
 
 
 def _ordered(kpi: Kpi, dimensions: Any) -> list[str]:
