@@ -275,7 +275,9 @@ def test_forbearance_records_options_and_reasons(web_as, agent, agreement):
     assert record.refused == {"suspend_interest": "Interest already frozen by the client"}
 
 
-@pytest.mark.parametrize("kind,expected", [("advice", "debt_advice"), ("capacity", "capacity")])
+@pytest.mark.parametrize(
+    "kind,expected", [("advice", "debt_advice"), ("capacity", "capacity"), ("dispute", "dispute")]
+)
 def test_holds(web_as, agent, agreement, kind, expected):
     response = web_as(agent).post(url("workspace_hold", agreement), {"kind": kind, "reason": "StepChange"})
     assert response.status_code == 302

@@ -63,4 +63,5 @@ def make_strategy(client: Client | None = None, text: str | None = None):  # noq
 def permission_matrix_samples(client: Client) -> dict[str, Any]:
     """URL arguments of the collections pages for tests/test_permission_matrix.py."""
     strategy = make_strategy(client)
-    return {"strategy_id": lambda: strategy.pk}
+    agreement = make_uk_agreement(client)
+    return {"strategy_id": lambda: strategy.pk, "agreement_id": lambda: agreement.pk}

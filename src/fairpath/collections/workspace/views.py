@@ -285,7 +285,10 @@ def hold(request: HttpRequest, agreement_id: int) -> HttpResponse:
         if kind == "capacity":
             collection_actions.flag_capacity(agreement=agreement, on=today, actor=actor, reason=reason)
             return "Capacity flag recorded: collection suspended."
-        raise InvalidInput("Choose breathing space, debt-advice hold or capacity", field="kind")
+        if kind == "dispute":
+            collection_actions.record_dispute(agreement=agreement, on=today, actor=actor, reason=reason)
+            return "Dispute recorded: collection held until it is answered."
+        raise InvalidInput("Choose breathing space, debt-advice hold capacity or dispute", field="kind")
 
     return _run(request, agreement_id, "hold", step)
 
