@@ -7,14 +7,15 @@ Balances are never read, decided and written back: postings append a ledger row 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
-from django.db import transaction
-from django.db.models import Count, F, Min, Sum
+from django.db import connection, transaction
+from django.db.models import BigIntegerField, Count, F, Min, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from fairpath.accounts import rules
@@ -37,11 +38,20 @@ from fairpath.core.errors import InvalidInput, Refusal
 from fairpath.core.money import format_money
 from fairpath.governance.access import require_client
 from fairpath.governance.actions import AuthorityOutcome, act_within_authority
-from fairpath.governance.audit import Actor, SystemActor, actor_label, record_event
+from fairpath.governance.audit import (
+    Actor,
+    PendingEvent,
+    SystemActor,
+    actor_label,
+    record_event,
+    record_events_bulk,
+)
 from fairpath.governance.authority import approval_handler
 from fairpath.governance.models import User
 
 BATCH_SIZE = 2000
+UPDATE_BATCH_SIZE = 1000  # rows per CASE … WHEN update: the CASE is scanned per row
+ID_CHUNK = 20_000  # ids per IN list on PostgreSQL (SQLite: 900)
 
 
 def _today() -> date:
@@ -277,30 +287,49 @@ def _append(
 
 def fee_outstanding(agreement: Agreement) -> dict[int, tuple[date, int]]:
     """Each fee entry's unpaid, unwaived amount: fee id -> (posted on, outstanding)."""
-    fees = dict(
-        LedgerEntry.objects.filter(agreement=agreement, kind=rules.EntryKind.FEE).values_list(
-            "id", "amount_minor"
-        )
-    )
-    if not fees:
-        return {}
-    dates = dict(LedgerEntry.objects.filter(id__in=fees).values_list("id", "posted_on"))
+    return _fees_outstanding([agreement.pk]).get(agreement.pk, {})
+
+
+def _fees_outstanding(agreement_ids: Sequence[int]) -> dict[int, dict[int, tuple[date, int]]]:
+    """Per agreement, each fee entry's unpaid, unwaived amount (oldest first): one query per id chunk.
+
+    Paid counts every allocation to the fee (a reversal's negative ones give it back); waivers are negative.
+    """
     paid = (
-        PaymentAllocation.objects.filter(fee_entry_id__in=fees)
+        PaymentAllocation.objects.filter(fee_entry_id=OuterRef("pk"))
+        .order_by()
         .values("fee_entry_id")
         .annotate(total=Sum("amount_minor"))
+        .values("total")
     )
     waived = (
-        LedgerEntry.objects.filter(reverses_id__in=fees, kind=rules.EntryKind.WAIVER)
+        LedgerEntry.objects.filter(reverses_id=OuterRef("pk"), kind=rules.EntryKind.WAIVER)
+        .order_by()
         .values("reverses_id")
         .annotate(total=Sum("amount_minor"))
+        .values("total")
     )
-    outstanding = dict(fees)
-    for row in paid:
-        outstanding[row["fee_entry_id"]] -= row["total"]
-    for row in waived:
-        outstanding[row["reverses_id"]] += row["total"]  # waivers are negative
-    return {fee_id: (dates[fee_id], amount) for fee_id, amount in outstanding.items()}
+    result: dict[int, dict[int, tuple[date, int]]] = defaultdict(dict)
+    for chunk in _chunks(sorted(set(agreement_ids))):
+        rows = (
+            LedgerEntry.objects.filter(agreement_id__in=chunk, kind=rules.EntryKind.FEE)
+            .annotate(
+                paid=Coalesce(Subquery(paid), Value(0), output_field=BigIntegerField()),
+                waived=Coalesce(Subquery(waived), Value(0), output_field=BigIntegerField()),
+            )
+            .order_by("agreement_id", "posted_on", "id")
+            .values_list("agreement_id", "id", "posted_on", "amount_minor", "paid", "waived")
+        )
+        for agreement_id, fee_id, posted_on, amount, fee_paid, fee_waived in rows:
+            result[agreement_id][fee_id] = (posted_on, amount - fee_paid + fee_waived)
+    return dict(result)
+
+
+def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    """Id lists cut to what one query may carry on this database (SQLite: under 999 parameters)."""
+    size = 900 if connection.vendor == "sqlite" else ID_CHUNK
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def post_entry(
@@ -392,46 +421,6 @@ def waterfall_policy(agreement: Agreement) -> rules.WaterfallPolicy:
     return rules.waterfall_for(agreement.product, setting.policy() if setting else None)
 
 
-def _due_items(agreement: Agreement, *, on_or_before: date | None, after: date | None) -> list[rules.DueItem]:
-    instalments = ScheduleInstalment.objects.filter(
-        agreement=agreement, amount_paid_minor__lt=F("amount_due_minor")
-    )
-    if on_or_before is not None:
-        instalments = instalments.filter(due_on__lte=on_or_before)
-    if after is not None:
-        instalments = instalments.filter(due_on__gt=after)
-    items = []
-    for row in instalments.values(
-        "id",
-        "due_on",
-        "interest_due_minor",
-        "interest_paid_minor",
-        "principal_due_minor",
-        "principal_paid_minor",
-    ):
-        items.append(
-            rules.DueItem(
-                ("i", row["id"]),
-                row["due_on"],
-                rules.Component.INTEREST,
-                row["interest_due_minor"] - row["interest_paid_minor"],
-            )
-        )
-        items.append(
-            rules.DueItem(
-                ("i", row["id"]),
-                row["due_on"],
-                rules.Component.PRINCIPAL,
-                row["principal_due_minor"] - row["principal_paid_minor"],
-            )
-        )
-    if on_or_before is not None:
-        for fee_id, (posted_on, outstanding) in fee_outstanding(agreement).items():
-            if posted_on <= on_or_before:
-                items.append(rules.DueItem(("f", fee_id), posted_on, rules.Component.FEE, outstanding))
-    return items
-
-
 def _write_allocations(entry: LedgerEntry, allocations: Iterable[rules.Allocation], sign: int) -> None:
     rows = []
     for allocation in allocations:
@@ -459,6 +448,271 @@ def _write_allocations(entry: LedgerEntry, allocations: Iterable[rules.Allocatio
     PaymentAllocation.objects.bulk_create(rows)
 
 
+_PAID_FIELD = {
+    rules.Component.INTEREST: "interest_paid_minor",
+    rules.Component.PRINCIPAL: "principal_paid_minor",
+}
+
+
+@dataclass(frozen=True)
+class PaymentToPost:
+    """One payment for :func:`post_payments`: money received for an agreement on a day."""
+
+    agreement_id: int
+    amount_minor: int
+    currency: str
+    posted_on: date
+    reference: str = ""
+    description: str = ""
+
+
+@dataclass
+class _OpenInstalment:
+    """An instalment not yet paid in full, as held in memory while a batch of payments is allocated."""
+
+    id: int
+    due_on: date
+    interest_due_minor: int
+    principal_due_minor: int
+    amount_due_minor: int
+    interest_paid_minor: int
+    principal_paid_minor: int
+    amount_paid_minor: int
+
+
+@dataclass
+class _Book:
+    """One locked agreement's open instalments (oldest first) and fees (fee id -> [posted on, outstanding])."""
+
+    instalments: list[_OpenInstalment]
+    fees: dict[int, list[Any]]
+
+
+def _due_items(book: _Book, *, on_or_before: date | None, after: date | None) -> list[rules.DueItem]:
+    """What a payment can pay now (due on or before the day, with fees) or ahead (due after it, no fees)."""
+    items = []
+    for instalment in book.instalments:
+        if instalment.amount_paid_minor >= instalment.amount_due_minor:
+            continue
+        if on_or_before is not None and instalment.due_on > on_or_before:
+            continue
+        if after is not None and instalment.due_on <= after:
+            continue
+        key = ("i", instalment.id)
+        items.append(
+            rules.DueItem(
+                key,
+                instalment.due_on,
+                rules.Component.INTEREST,
+                instalment.interest_due_minor - instalment.interest_paid_minor,
+            )
+        )
+        items.append(
+            rules.DueItem(
+                key,
+                instalment.due_on,
+                rules.Component.PRINCIPAL,
+                instalment.principal_due_minor - instalment.principal_paid_minor,
+            )
+        )
+    if on_or_before is not None:
+        for fee_id, (posted_on, outstanding) in book.fees.items():
+            if posted_on <= on_or_before:
+                items.append(rules.DueItem(("f", fee_id), posted_on, rules.Component.FEE, outstanding))
+    return items
+
+
+def _allocate(
+    book: _Book, amount_minor: int, received_on: date, policy: rules.WaterfallPolicy
+) -> list[rules.Allocation]:
+    """LEDGER-WATERFALL for one payment against the book as it stands, then the book moved by it."""
+    due_now = rules.allocate_payment(
+        amount_minor, _due_items(book, on_or_before=received_on, after=None), policy
+    )
+    allocations = list(due_now.allocations)
+    remainder = due_now.unallocated_minor
+    if remainder:
+        ahead = rules.allocate_payment(
+            remainder, _due_items(book, on_or_before=None, after=received_on), policy
+        )
+        allocations += ahead.allocations
+        remainder = ahead.unallocated_minor
+    if remainder:
+        allocations.append(rules.Allocation(None, rules.Component.UNALLOCATED, remainder))
+    instalments = {instalment.id: instalment for instalment in book.instalments}
+    for allocation in allocations:
+        kind, target = allocation.key if isinstance(allocation.key, tuple) else (None, None)
+        if kind == "i":
+            instalment = instalments[target]
+            if allocation.component == rules.Component.INTEREST:
+                instalment.interest_paid_minor += allocation.amount_minor
+            else:
+                instalment.principal_paid_minor += allocation.amount_minor
+            instalment.amount_paid_minor += allocation.amount_minor
+        elif kind == "f":
+            book.fees[target][1] -= allocation.amount_minor
+    return allocations
+
+
+def _load_books(agreement_ids: Sequence[int]) -> dict[int, _Book]:
+    """Open instalments (one query per id chunk) and fees outstanding of locked agreements."""
+    books = {agreement_id: _Book([], {}) for agreement_id in agreement_ids}
+    for chunk in _chunks(agreement_ids):
+        rows = (
+            ScheduleInstalment.objects.filter(
+                agreement_id__in=chunk, amount_paid_minor__lt=F("amount_due_minor")
+            )
+            .order_by("agreement_id", "due_on", "sequence")
+            .values_list(
+                "agreement_id",
+                "id",
+                "due_on",
+                "interest_due_minor",
+                "principal_due_minor",
+                "amount_due_minor",
+                "interest_paid_minor",
+                "principal_paid_minor",
+                "amount_paid_minor",
+            )
+        )
+        for agreement_id, *values in rows:
+            books[agreement_id].instalments.append(_OpenInstalment(*values))
+    for agreement_id, fees in _fees_outstanding(agreement_ids).items():
+        books[agreement_id].fees = {
+            fee_id: [posted_on, amount] for fee_id, (posted_on, amount) in fees.items()
+        }
+    return books
+
+
+def _add_by_pk(model: Any, deltas: dict[int, dict[str, int]], fields: Sequence[str]) -> None:
+    """Move numeric columns by per-row amounts: ``CASE WHEN id = … THEN col + …`` per batch, never read back."""
+    rows = []
+    for pk, moves in sorted(deltas.items()):
+        row = model(pk=pk)
+        for field_name in fields:
+            setattr(row, field_name, F(field_name) + moves.get(field_name, 0))
+        rows.append(row)
+    model.objects.bulk_update(rows, list(fields), batch_size=UPDATE_BATCH_SIZE)
+
+
+def post_payments(*, payments: Sequence[PaymentToPost], actor: Actor, reason: str = "") -> list[LedgerEntry]:
+    """Post many payments at once, each exactly as :func:`post_payment` would, in the order given.
+
+    LEDGER-WATERFALL for each payment, against the schedule and fees as the payments before it left them (so
+    several payments to one agreement allocate in turn). Set-based: the agreements are locked in id order,
+    their open instalments and fees are read once, allocations are computed in memory, and entries,
+    allocations, instalment paid amounts, balances (``F()``) and audit rows are written in bulk. Any payment
+    that cannot be posted refuses the whole batch and nothing is written. Returns the entries in order.
+    """
+    for payment in payments:
+        if not isinstance(payment.amount_minor, int) or payment.amount_minor <= 0:
+            raise InvalidInput("A payment must be more than zero", field="amount_minor")
+    if not payments:
+        return []
+    agreement_ids = sorted({payment.agreement_id for payment in payments})
+    label = actor_label(actor)
+    with transaction.atomic():
+        locked: dict[int, Agreement] = {}
+        for chunk in _chunks(agreement_ids):
+            locked.update(
+                (agreement.pk, agreement)
+                for agreement in Agreement.objects.select_for_update().filter(id__in=chunk).order_by("id")
+            )
+        for payment in payments:
+            agreement = locked.get(payment.agreement_id)
+            if agreement is None:
+                raise InvalidInput(f"There is no agreement {payment.agreement_id}", field="agreement_id")
+            _check_currency(agreement, payment.currency)
+        overrides = {
+            (setting.client_id, setting.product): setting.policy()
+            for setting in WaterfallSetting.objects.filter(
+                client_id__in=sorted({agreement.client_id for agreement in locked.values()})
+            )
+        }
+        policies = {
+            agreement.pk: rules.waterfall_for(
+                agreement.product, overrides.get((agreement.client_id, agreement.product))
+            )
+            for agreement in locked.values()
+        }
+        books = _load_books(agreement_ids)
+        balances = {agreement_id: agreement.balance_minor for agreement_id, agreement in locked.items()}
+        entries: list[LedgerEntry] = []
+        planned: list[tuple[list[rules.Allocation], int]] = []
+        for payment in payments:
+            agreement = locked[payment.agreement_id]
+            allocations = _allocate(
+                books[agreement.pk], payment.amount_minor, payment.posted_on, policies[agreement.pk]
+            )
+            entries.append(
+                LedgerEntry(
+                    client_id=agreement.client_id,
+                    agreement=agreement,
+                    kind=rules.EntryKind.PAYMENT,
+                    amount_minor=-payment.amount_minor,
+                    currency=agreement.currency,
+                    posted_on=payment.posted_on,
+                    actor_label=label,
+                    reference=payment.reference,
+                    description=payment.description,
+                )
+            )
+            planned.append((allocations, balances[agreement.pk]))
+            balances[agreement.pk] -= payment.amount_minor
+        LedgerEntry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
+        rows: list[PaymentAllocation] = []
+        paid: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        events: list[PendingEvent] = []
+        for payment, entry, (allocations, before) in zip(payments, entries, planned, strict=True):
+            unallocated = 0
+            for allocation in allocations:
+                kind, target = allocation.key if isinstance(allocation.key, tuple) else (None, None)
+                rows.append(
+                    PaymentAllocation(
+                        client_id=entry.client_id,
+                        entry=entry,
+                        component=allocation.component,
+                        instalment_id=target if kind == "i" else None,
+                        fee_entry_id=target if kind == "f" else None,
+                        amount_minor=allocation.amount_minor,
+                    )
+                )
+                if kind == "i":
+                    moves = paid[target]
+                    moves[_PAID_FIELD[allocation.component]] += allocation.amount_minor
+                    moves["amount_paid_minor"] += allocation.amount_minor
+                elif kind is None:
+                    unallocated = allocation.amount_minor
+            events.append(
+                PendingEvent(
+                    "accounts.agreement",
+                    str(entry.agreement_id),
+                    entry.client_id,
+                    before={"balance_minor": before},
+                    after={
+                        "entry": entry.pk,
+                        "amount_minor": payment.amount_minor,
+                        "unallocated_minor": unallocated,
+                        "balance_minor": before - payment.amount_minor,
+                    },
+                )
+            )
+        PaymentAllocation.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+        _add_by_pk(
+            ScheduleInstalment, paid, ("interest_paid_minor", "principal_paid_minor", "amount_paid_minor")
+        )
+        _add_by_pk(
+            Agreement,
+            {
+                agreement_id: {"balance_minor": balances[agreement_id] - locked[agreement_id].balance_minor}
+                for agreement_id in agreement_ids
+            },
+            ("balance_minor",),
+        )
+        record_events_bulk(actor=actor, action="accounts.payment_posted", events=events, reason=reason)
+    return entries
+
+
 def post_payment(
     *,
     agreement: Agreement,
@@ -473,47 +727,14 @@ def post_payment(
     What is already due is paid first, in the waterfall's order; anything left pays the next instalments in
     advance (an early payer is not then in arrears); any remainder stays unallocated and reduces the balance.
     UK-THIRDPARTY: a payment offered by or for the customer is never refused for who pays it.
+    The single-payment path of :func:`post_payments`, so the rule lives once.
     """
     if not isinstance(amount_minor, int) or amount_minor <= 0:
         raise InvalidInput("A payment must be more than zero", field="amount_minor")
     _check_currency(agreement, currency)
-    with transaction.atomic():
-        locked = _locked(agreement)
-        policy = waterfall_policy(locked)
-        entry = _append(
-            locked,
-            kind=rules.EntryKind.PAYMENT,
-            amount=-amount_minor,
-            posted_on=received_on,
-            actor=actor,
-            reference=reference,
-        )
-        due_now = rules.allocate_payment(
-            amount_minor, _due_items(locked, on_or_before=received_on, after=None), policy
-        )
-        allocations = list(due_now.allocations)
-        remainder = due_now.unallocated_minor
-        if remainder:
-            ahead = rules.allocate_payment(
-                remainder, _due_items(locked, on_or_before=None, after=received_on), policy
-            )
-            allocations += ahead.allocations
-            remainder = ahead.unallocated_minor
-        if remainder:
-            allocations.append(rules.Allocation(None, rules.Component.UNALLOCATED, remainder))
-        _write_allocations(entry, allocations, sign=1)
-        record_event(
-            actor=actor,
-            action="accounts.payment_posted",
-            obj=locked,
-            before={"balance_minor": locked.balance_minor},
-            after={
-                "entry": entry.pk,
-                "amount_minor": amount_minor,
-                "unallocated_minor": remainder,
-                "balance_minor": locked.balance_minor - amount_minor,
-            },
-        )
+    (entry,) = post_payments(
+        payments=[PaymentToPost(agreement.pk, amount_minor, currency, received_on, reference)], actor=actor
+    )
     return entry
 
 
