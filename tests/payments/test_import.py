@@ -215,3 +215,32 @@ def test_a_payment_of_a_promised_amount_matches_by_name_and_keeps_the_promise(cl
     assert Match.objects.get().step == "name_amount"
     promise.refresh_from_db()
     assert promise.status == "kept"
+
+
+def test_a_file_posts_its_lines_in_file_order_and_in_bulk(client_a, book, monkeypatch):
+    """Auto-matched lines go to the ledger through post_payments in batches, each line's match keeping its own
+    entry, and two payments to one agreement allocate in the file's order (the first pays January)."""
+    monkeypatch.setattr(actions, "POSTING_BATCH", 2)
+    calls = []
+    real = actions.accounts_actions.post_payments
+    monkeypatch.setattr(
+        actions.accounts_actions, "post_payments", lambda **kwargs: calls.append(kwargs) or real(**kwargs)
+    )
+    summary = import_lines(
+        client_a,
+        [
+            ("100.00", "AG00001234", "ADA LOVELACE"),
+            ("60.00", "AG00001234", "ADA LOVELACE"),
+            ("100.00", "AG00009876", "ROBERT BROWN"),
+        ],
+    )
+    assert summary.posted == 3
+    assert [len(call["payments"]) for call in calls] == [2, 1]
+    matches = list(Match.objects.order_by("line__line_no"))
+    assert [(m.entry.agreement_id, -m.entry.amount_minor) for m in matches] == [
+        (book["ada1"].pk, 10_000),
+        (book["ada1"].pk, 6_000),
+        (book["bob"].pk, 10_000),
+    ]
+    first, second = (m.entry.allocations.get().instalment for m in matches[:2])
+    assert (first.sequence, second.sequence) == (1, 2)

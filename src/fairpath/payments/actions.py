@@ -1,7 +1,7 @@
 """Importing payment files, posting what matches, and the back office's manual decisions.
 
-Every change here goes through the accounts actions (post_payment / reverse_payment): this domain never
-writes the ledger itself. One file is one transaction: a refused file changes nothing.
+Every change here goes through the accounts actions (post_payments for a file's auto-matched lines in
+bulk, post_payment for a person's match, reverse_payment): this domain never writes the ledger itself. One file is one transaction: a refused file changes nothing.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from fairpath.payments import matching, parsers
 from fairpath.payments.models import Match, PaymentFile, SavedMapping, StatementLine
 
 CHUNK = 900
+POSTING_BATCH = 5000  # auto-matched payments posted per post_payments call, in file order
 EXPECTED_WINDOW_DAYS = 7
 RECONCILER = SystemActor("reconciliation")
 
@@ -335,9 +336,9 @@ def _apply_receipts(
     now: Any,
 ) -> dict[str, int]:
     counts = {"posted": 0, "suggested": 0, "suspense": 0}
-    agreement_ids = {agreement_id for _, decision in rows for agreement_id, _ in decision.allocations}
-    agreements = Agreement.objects.in_bulk(sorted(agreement_ids))
     matches: list[Match] = []
+    to_post: list[accounts_actions.PaymentToPost] = []
+    posted_matches: list[Match] = []
     updates: dict[str, list[int]] = defaultdict(list)
     label = actor_label(actor)
     for line, decision in rows:
@@ -347,30 +348,37 @@ def _apply_receipts(
             continue
         auto = decision.is_auto(threshold)
         for agreement_id, amount in decision.allocations:
-            entry = None
+            match = Match(
+                client=client,
+                line=line,
+                agreement_id=agreement_id,
+                amount_minor=amount,
+                step=decision.step,
+                confidence=decision.confidence,
+                status=Match.Status.POSTED if auto else Match.Status.SUGGESTED,
+                decided_by=label if auto else "",
+                decided_at=now if auto else None,
+                note=decision.note[:300],
+            )  # fmt: skip
+            matches.append(match)
             if auto:
-                entry = accounts_actions.post_payment(
-                    agreement=agreements[agreement_id], amount_minor=amount, currency=line.currency,
-                    received_on=line.booked_on, actor=actor, reference=(line.bank_reference or line.reference)[:60],
-                )  # fmt: skip
-            matches.append(
-                Match(
-                    client=client,
-                    line=line,
-                    agreement_id=agreement_id,
-                    amount_minor=amount,
-                    step=decision.step,
-                    confidence=decision.confidence,
-                    entry=entry,
-                    status=Match.Status.POSTED if auto else Match.Status.SUGGESTED,
-                    decided_by=label if auto else "",
-                    decided_at=now if auto else None,
-                    note=decision.note[:300],
-                )  # fmt: skip
-            )
+                to_post.append(
+                    accounts_actions.PaymentToPost(
+                        agreement_id=agreement_id,
+                        amount_minor=amount,
+                        currency=line.currency,
+                        posted_on=line.booked_on,
+                        reference=(line.bank_reference or line.reference)[:60],
+                    )  # fmt: skip
+                )
+                posted_matches.append(match)
         status = StatementLine.Status.POSTED if auto else StatementLine.Status.SUGGESTED
         updates[status].append(line.pk)
         counts["posted" if auto else "suggested"] += 1
+    for start in range(0, len(to_post), POSTING_BATCH):
+        entries = accounts_actions.post_payments(payments=to_post[start : start + POSTING_BATCH], actor=actor)
+        for match, entry in zip(posted_matches[start : start + POSTING_BATCH], entries, strict=True):
+            match.entry = entry
     Match.objects.bulk_create(matches, batch_size=2000)
     for new_status, ids in updates.items():
         for start in range(0, len(ids), CHUNK):
