@@ -348,3 +348,16 @@ def test_get_next_opens_the_workspace_and_done_from_there(web_as, agent, agreeme
     http.post(reverse("work:complete_item", args=[item.pk]), {"outcome": "Promise taken"})
     item.refresh_from_db()
     assert item.status == "done"
+
+
+def test_outbound_sms_the_customer_refused_is_refused_by_guard(web_as, agent, agreement):
+    add_preference(agreement.customer, "sms", is_refused=True)
+    before = counts(agreement)
+    response = web_as(agent).post(
+        url("workspace_contact", agreement),
+        {"channel": "sms", "direction": "outbound", "party": "customer", "outcome": "other"},
+    )
+    refused = ContactAttempt.objects.filter(agreement=agreement).latest("id")
+    assert not refused.is_allowed and refused.rule
+    assert response.status_code == 422 and refused.rule in response.content.decode()
+    assert counts(agreement)[1:] == before[1:]

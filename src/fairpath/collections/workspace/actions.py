@@ -119,8 +119,8 @@ def record_contact(
     note: str = "",
     at: datetime | None = None,
 ) -> ContactRecord:
-    """Log a contact. An outbound call is first put to the guard: a refusal raises with its rule and logs
-    only the refused attempt (counted on the suppressions page); nothing else changes."""
+    """Log a contact. An outbound contact (a call above all) is first put to the guard: a refusal raises with
+    its rule and logs only the refused attempt (counted on the suppressions page); nothing else changes."""
     _check(actor, agreement, CONTACT_PERMISSION)
     if channel not in {item.value for item in rules.Channel}:
         raise InvalidInput("Unknown channel", field="channel")
@@ -141,10 +141,10 @@ def record_contact(
     clean_note = _text(note, "note", limit=1000)
     moment = at or timezone.now()
     attempt = None
-    if direction == "outbound" and channel == rules.Channel.CALL.value:
+    if direction == "outbound":  # every outbound contact is put to the guard first (calls count to US-7IN7)
         decision, attempt = record_contact_attempt(
             agreement=agreement, channel=channel, at=moment, actor=actor, party=party,
-            is_conversation=right_party, source="agent",
+            is_conversation=right_party and channel == rules.Channel.CALL.value, source="agent",
         )  # fmt: skip
         if not decision.allowed:
             raise Refusal(decision.message or "The contact policy forbids this call", rule=decision.rule)
