@@ -9,6 +9,8 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fairpath.accounts.models import VulnerabilityCue
 from fairpath.cases.models import Case
@@ -361,3 +363,69 @@ def test_outbound_sms_the_customer_refused_is_refused_by_guard(web_as, agent, ag
     assert not refused.is_allowed and refused.rule
     assert response.status_code == 422 and refused.rule in response.content.decode()
     assert counts(agreement)[1:] == before[1:]
+
+
+ACTION_URLS = [
+    "workspace_contact",
+    "workspace_note",
+    "workspace_promise",
+    "workspace_ie",
+    "workspace_arrangement",
+    "workspace_arrangement_decide",
+    "workspace_forbearance",
+    "workspace_hold",
+    "workspace_complaint",
+]
+
+
+@pytest.mark.parametrize("name", ACTION_URLS)
+def test_every_action_is_404_for_another_client_s_agent(web_as, client_b, agreement, name):
+    outsider = make_user("team_leader", client_b)
+    before = counts(agreement)
+    assert web_as(outsider).post(url(name, agreement), {"text": "x", "kind": "capacity"}).status_code == 404
+    assert counts(agreement) == before
+
+
+@pytest.mark.parametrize(
+    "name", ["workspace_contact", "workspace_note", "workspace_promise", "workspace_forbearance"]
+)
+def test_a_role_without_the_permission_is_refused(web_as, client_a, agreement, name):
+    reader = make_user("compliance_officer", client_a)
+    before = counts(agreement)
+    assert web_as(reader).post(url(name, agreement), {"text": "x"}).status_code == 403
+    assert counts(agreement) == before
+
+
+def test_actions_write_audit_rows(web_as, agent, agreement):
+    from fairpath.governance.models import AuditEvent
+
+    http = web_as(agent)
+    http.post(url("workspace_note", agreement), {"text": "Called back"})
+    http.post(
+        url("workspace_contact", agreement),
+        {"channel": "letter", "direction": "inbound", "party": "customer", "outcome": "other"},
+    )
+    actions_written = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"collections.note_added", "collections.contact_recorded"} <= actions_written
+
+
+@given(lines=st.dictionaries(st.sampled_from(sorted(actions.SFS_ALL)), st.integers(0, 10**9)))
+@settings(max_examples=200, deadline=None)
+def test_statement_disposable_is_income_less_spending_and_debts(lines):
+    statement = actions.assess_statement(lines)
+    income = sum(v for k, v in lines.items() if k in actions.SFS_INCOME)
+    spend = sum(v for k, v in lines.items() if k in actions.SFS_EXPENDITURE)
+    debts = sum(v for k, v in lines.items() if k in actions.SFS_DEBTS)
+    assert statement.disposable_minor == income - spend - debts
+    assert (income == 0) == ("No income recorded" in statement.flags)
+
+
+@given(
+    st.integers(0, 10**9), st.sampled_from(["4111111111111111", "5500 0000 0000 0004", "3400-000000-00009"])
+)
+@settings(max_examples=50, deadline=None)
+def test_masked_text_never_holds_the_card_number(prefix, card):
+    from fairpath.cases.rules import find_card_numbers
+
+    masked = actions._text(f"ref {prefix} card {card} thanks", "note", limit=1000)
+    assert card not in masked and not find_card_numbers(masked)
