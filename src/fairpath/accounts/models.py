@@ -374,7 +374,10 @@ class LedgerEntry(AppendOnly, ClientOwned):
     class Meta:
         ordering = ["posted_on", "id"]
         verbose_name_plural = "ledger entries"
-        indexes = [models.Index(fields=["agreement", "posted_on", "id"], name="entry_agreement_posted")]
+        indexes = [
+            models.Index(fields=["agreement", "posted_on", "id"], name="entry_agreement_posted"),
+            models.Index(fields=["client", "posted_on"], name="entry_client_posted"),  # MI: cash by day
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount_minor}"
