@@ -83,8 +83,7 @@ def _run(
         done = step(agreement)
     except NotPermitted:
         raise
-    except (Refusal, InvalidInput, ValueError) as error:
-        refusal = error if isinstance(error, Refusal) else Refusal(str(error))
+    except Refusal as refusal:
         if htmx:
             rule = format_html(' <span class="badge bad">{}</span>', refusal.rule) if refusal.rule else ""
             return HttpResponse(
