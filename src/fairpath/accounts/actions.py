@@ -50,7 +50,6 @@ from fairpath.governance.authority import approval_handler
 from fairpath.governance.models import User
 
 BATCH_SIZE = 2000
-UPDATE_BATCH_SIZE = 1000  # rows per CASE … WHEN update: the CASE is scanned per row
 ID_CHUNK = 20_000  # ids per IN list on PostgreSQL (SQLite: 900)
 
 
@@ -585,14 +584,15 @@ def _load_books(agreement_ids: Sequence[int]) -> dict[int, _Book]:
 
 
 def _add_by_pk(model: Any, deltas: dict[int, dict[str, int]], fields: Sequence[str]) -> None:
-    """Move numeric columns by per-row amounts: ``CASE WHEN id = … THEN col + …`` per batch, never read back."""
-    rows = []
-    for pk, moves in sorted(deltas.items()):
-        row = model(pk=pk)
-        for field_name in fields:
-            setattr(row, field_name, F(field_name) + moves.get(field_name, 0))
-        rows.append(row)
-    model.objects.bulk_update(rows, list(fields), batch_size=UPDATE_BATCH_SIZE)
+    """Move numeric columns by per-row amounts with one ``SET col = col + %s`` statement run for every row
+    (executemany): an atomic add, like ``F()``, never a value read back and written."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(f"{quote(name)} = {quote(name)} + %s" for name in fields)
+    params = [[moves.get(name, 0) for name in fields] + [pk] for pk, moves in sorted(deltas.items())]
+    if params:
+        with connection.cursor() as cursor:
+            cursor.executemany(f"UPDATE {table} SET {columns} WHERE {quote('id')} = %s", params)  # noqa: S608
 
 
 def post_payments(*, payments: Sequence[PaymentToPost], actor: Actor, reason: str = "") -> list[LedgerEntry]:
@@ -601,8 +601,9 @@ def post_payments(*, payments: Sequence[PaymentToPost], actor: Actor, reason: st
     LEDGER-WATERFALL for each payment, against the schedule and fees as the payments before it left them (so
     several payments to one agreement allocate in turn). Set-based: the agreements are locked in id order,
     their open instalments and fees are read once, allocations are computed in memory, and entries,
-    allocations, instalment paid amounts, balances (``F()``) and audit rows are written in bulk. Any payment
-    that cannot be posted refuses the whole batch and nothing is written. Returns the entries in order.
+    allocations, instalment paid amounts, balances (atomic ``col = col + delta``) and audit rows are written
+    in bulk. Any payment that cannot be posted refuses the whole batch and nothing is written. Returns the
+    entries in order.
     """
     for payment in payments:
         if not isinstance(payment.amount_minor, int) or payment.amount_minor <= 0:
