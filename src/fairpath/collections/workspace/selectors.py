@@ -63,7 +63,6 @@ def workspace_agreement(user: Any, agreement_id: int) -> Agreement | None:
             "customer__vulnerability_cues",
             Prefetch("customer__third_parties", queryset=ThirdParty.objects.order_by("-authority_from")),
             Prefetch("customer__agreements", queryset=Agreement.objects.select_related("arrears")),
-            "customer__addresses",
         )
         .first()
     )
