@@ -343,3 +343,22 @@ def test_console_reads_escalations_and_deadline_priorities_scoped_to_the_user(cl
     assert [item.case_id for item in found] == [case.pk]
     priorities = selectors.open_deadlines_for_priority([case.pk])
     assert priorities[case.pk] == CaseDeadline.objects.filter(case=case).order_by("due_at").first().due_at
+
+
+def test_a_case_is_queued_as_work_due_at_its_first_deadline_and_done_when_closed(client_a):
+    from fairpath.work.models import WorkItem
+
+    customer = make_customer(client_a)
+    agreement = make_agreement(customer)
+    case = make_case(client_a, customer=customer, agreement=agreement)
+    item = WorkItem.objects.get(object_type="cases.case", object_id=str(case.pk))
+    assert item.kind == "case" and item.status == "open" and item.agreement_id == agreement.pk
+    assert item.due_at == min(due_at for due_at, _ in deadlines(case).values())
+    actions.close_complaint(
+        case=case,
+        actor=make_user("team_leader", client_a),
+        outcome="not_upheld",
+        root_cause="process_failure",
+    )
+    item.refresh_from_db()
+    assert item.status == "done" and item.outcome == "closed: not_upheld"

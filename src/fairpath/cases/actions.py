@@ -282,7 +282,42 @@ def register_case(
                 "converted_from": converted_from.pk if converted_from else None,
             },
         )
+        _queue_case_work(case, actor)
     return case
+
+
+def _queue_case_work(case: Case, actor: Actor) -> None:
+    """A case is work: one item in the queues, due at its earliest deadline, owned by the case owner."""
+    from fairpath.work.actions import create_work_item
+
+    earliest = (
+        CaseDeadline.objects.filter(case=case).order_by("due_at").values_list("due_at", flat=True).first()
+    )
+    create_work_item(
+        client=case.client,
+        kind="case",
+        title=f"{case.reference} {case.summary}"[:200],
+        due_at=earliest or case.received_at + dt.timedelta(days=5),
+        actor=actor,
+        subject=case,
+        agreement=case.agreement,
+        customer=case.customer,
+        owner=case.owner,
+    )
+
+
+CASE_WORKER = SystemActor("cases")
+
+
+def _complete_case_work(case: Case, outcome: str) -> None:
+    """The case's open work items are done when the case closes (whoever held them)."""
+    from fairpath.work.actions import complete_item
+    from fairpath.work.models import WorkItem
+
+    for item in WorkItem.objects.filter(
+        object_type="cases.case", object_id=str(case.pk), status__in=("open", "in_progress", "snoozed")
+    ):
+        complete_item(item=item, actor=CASE_WORKER, outcome=outcome)
 
 
 def raise_complaint_from(
@@ -765,6 +800,7 @@ def _close(payload: dict[str, Any], *, actor: Any, approval: ApprovalRequest | N
                 "approval": approval.pk if approval else None,
             },
         )
+        _complete_case_work(case, f"closed: {payload['outcome']}")
     return case
 
 
