@@ -115,7 +115,9 @@ class TestChainProperties(HypothesisTestCase):
         st.lists(
             st.tuples(
                 st.sampled_from([None, 0, 1]),
-                st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30),
+                st.text(
+                    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30
+                ),
             ),
             min_size=1,
             max_size=12,
