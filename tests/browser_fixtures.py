@@ -44,3 +44,15 @@ def page(browser):
     opened.set_default_timeout(15_000)
     yield opened
     context.close()
+
+
+def sign_in(page, base: str, username: str, password: str | None = None, *, wait: bool = True) -> None:
+    """Sign in through the login page; wait for the signed-in navigation unless ``wait`` is False."""
+    from tests.factories import PASSWORD
+
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password or PASSWORD)
+    page.click("button[type=submit]")
+    if wait:
+        page.wait_for_selector("[data-testid=navigation]")

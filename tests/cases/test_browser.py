@@ -5,25 +5,18 @@ import pytest
 
 from fairpath.accounts.models import LedgerEntry
 from fairpath.cases.models import Case
-from tests.factories import PASSWORD, make_user
+from tests.browser_fixtures import sign_in
+from tests.factories import make_user
 from tests.factories.accounts import make_agreement, make_customer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("[data-testid=navigation]")
 
 
 def test_a_complaint_from_registration_to_the_mi(page, live_server, client_a, tmp_path):
     make_user("team_leader", client_a, username="tara")
     customer = make_customer(client_a, first_name="Grace", last_name="Hopper")
     agreement = make_agreement(customer)
-    _sign_in(page, live_server.url, "tara")
+    sign_in(page, live_server.url, "tara")
 
     page.goto(f"{live_server.url}/customers/agreements/{agreement.pk}/")
     page.wait_for_selector(f"text={agreement.reference}")

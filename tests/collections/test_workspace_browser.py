@@ -5,19 +5,12 @@ from datetime import timedelta
 import pytest
 
 from fairpath.collections.models import Arrangement, ContactRecord, Promise
-from tests.factories import PASSWORD, make_user
+from tests.browser_fixtures import sign_in
+from tests.factories import make_user
 from tests.factories.collections import make_uk_agreement
 from tests.factories.work import make_item
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("[data-testid=home-panels]")
 
 
 def test_agent_day_in_the_workspace_and_team_leader_approval(page, live_server, client_a, tmp_path):
@@ -29,7 +22,7 @@ def test_agent_day_in_the_workspace_and_team_leader_approval(page, live_server, 
     make_item(client_a, title="Call about arrears", agreement=agreement, customer=agreement.customer)
     soon = (timezone.localdate() + timedelta(days=7)).isoformat()
 
-    _sign_in(page, live_server.url, "amira")
+    sign_in(page, live_server.url, "amira")
     page.goto(f"{live_server.url}/work/")
     page.click("button:has-text('Get next')")
     page.wait_for_selector("[data-testid=banner]")
@@ -76,7 +69,7 @@ def test_agent_day_in_the_workspace_and_team_leader_approval(page, live_server, 
     assert arrangement.status == "proposed"
     page.click("text=Sign out")
 
-    _sign_in(page, live_server.url, "lena")
+    sign_in(page, live_server.url, "lena")
     page.goto(f"{live_server.url}/governance/approvals/")
     page.locator("a:has-text('arrangement')").first.click()
     page.click("button:has-text('Approve')")

@@ -9,19 +9,13 @@ import pytest
 
 from fairpath.demo.generator import generate_portfolio
 from fairpath.insight.snapshots import rebuild
-from tests.factories import PASSWORD, make_user
+from tests.browser_fixtures import sign_in
+from tests.factories import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "mi"
 AS_OF = date(2026, 11, 30)
-
-
-def _sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
 
 
 def test_each_role_dashboard_on_the_demo_book(page, live_server):
@@ -39,7 +33,7 @@ def test_each_role_dashboard_on_the_demo_book(page, live_server):
     ):
         user = make_user(role, demo, username=f"mi-{role}")
         page.context.clear_cookies()
-        _sign_in(page, live_server.url, user.username)
+        sign_in(page, live_server.url, user.username)
         page.wait_for_selector("[data-testid=navigation]")
         page.goto(f"{live_server.url}/mi/?view={view}")
         page.wait_for_selector("[data-testid=filters]")

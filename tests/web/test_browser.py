@@ -2,16 +2,10 @@
 
 import pytest
 
-from tests.factories import PASSWORD, make_user
+from tests.browser_fixtures import sign_in
+from tests.factories import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(page, base: str, username: str, password: str = PASSWORD) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
 
 
 def _navigation(page) -> list[str]:
@@ -22,14 +16,14 @@ def test_two_roles_see_different_navigation(page, live_server, client_a, tmp_pat
     make_user("agent", client_a, username="amira")
     make_user("administrator", client_a, username="hana")
 
-    _sign_in(page, live_server.url, "amira")
+    sign_in(page, live_server.url, "amira")
     page.wait_for_selector("[data-testid=home-panels]")
     agent_navigation = _navigation(page)
     page.screenshot(path=str(tmp_path / "agent-home.png"))
     page.click("text=Sign out")
     page.wait_for_selector("#id_username")
 
-    _sign_in(page, live_server.url, "hana")
+    sign_in(page, live_server.url, "hana")
     page.wait_for_selector("[data-testid=home-panels]")
     admin_navigation = _navigation(page)
 
@@ -40,13 +34,13 @@ def test_two_roles_see_different_navigation(page, live_server, client_a, tmp_pat
 
 def test_a_wrong_password_is_shown_on_the_sign_in_page(page, live_server, client_a):
     make_user("agent", client_a, username="ben")
-    _sign_in(page, live_server.url, "ben", "not-the-password")
+    sign_in(page, live_server.url, "ben", "not-the-password", wait=False)
     assert "correct username and password" in page.locator("[role=alert]").inner_text()
 
 
 def test_history_loads_with_htmx_on_a_client_page(page, live_server, client_a):
     make_user("administrator", client_a, username="hana")
-    _sign_in(page, live_server.url, "hana")
+    sign_in(page, live_server.url, "hana")
     page.wait_for_selector("[data-testid=home-panels]")
     page.goto(f"{live_server.url}/clients/lender-a/edit/")
     page.fill("#id_name", "Lender A Group")

@@ -5,18 +5,11 @@ from datetime import timedelta
 import pytest
 
 from fairpath.work.models import WorkItem
-from tests.factories import PASSWORD, make_user
+from tests.browser_fixtures import sign_in
+from tests.factories import make_user
 from tests.factories.work import make_item
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("[data-testid=home-panels]")
 
 
 def test_an_agent_s_get_next_and_a_team_leader_s_reassign(page, live_server, client_a, tmp_path):
@@ -26,7 +19,7 @@ def test_an_agent_s_get_next_and_a_team_leader_s_reassign(page, live_server, cli
     make_item(client_a, title="Call Mr Patel", due_in=timedelta(hours=6))
     urgent = make_item(client_a, title="Check promise for Ms Roe", due_in=timedelta(minutes=40))
 
-    _sign_in(page, live_server.url, "amira")
+    sign_in(page, live_server.url, "amira")
     page.goto(f"{live_server.url}/work/")
     page.click("button:has-text('Get next')")
     page.wait_for_selector("tr[aria-current=true]")
@@ -38,7 +31,7 @@ def test_an_agent_s_get_next_and_a_team_leader_s_reassign(page, live_server, cli
     page.click("text=Sign out")
 
     at_risk = make_item(client_a, title="Call before noon", due_in=timedelta(minutes=30))
-    _sign_in(page, live_server.url, "lena")
+    sign_in(page, live_server.url, "lena")
     page.goto(f"{live_server.url}/work/console/")
     row = page.locator(f"#risk-{at_risk.pk}")
     row.locator("select[name=owner]").select_option(str(colleague.pk))
