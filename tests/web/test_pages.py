@@ -113,3 +113,11 @@ def test_an_approver_decides_on_the_page(client_a, web_as):
     http.post(f"/governance/approvals/{approval.pk}/decide/", {"decision": "approve", "reason": "fine"})
     approval.refresh_from_db()
     assert approval.status == "approved"
+
+
+def test_each_navigation_section_appears_once(client_a):
+    from fairpath.web.navigation import entries_for
+
+    sections = [entry["section"] for entry in entries_for(make_user("head_of_operations", client_a))]
+    runs = [section for index, section in enumerate(sections) if index == 0 or sections[index - 1] != section]
+    assert len(runs) == len(set(runs)) and "Work" in runs and "Control" in runs

@@ -39,10 +39,15 @@ NAVIGATION: list[NavEntry] = [
 ]
 
 
+SECTION_ORDER = ("Work", "Team", "Portfolio", "Control")
+
+
 def entries_for(user: Any) -> list[dict[str, str]]:
-    """The entries this user may use, with their URLs (entries whose page is not installed are skipped)."""
+    """The entries this user may use, with their URLs, grouped by section in SECTION_ORDER (entries whose
+    page is not installed are skipped)."""
     visible = []
-    for entry in NAVIGATION:
+    ordered = sorted(NAVIGATION, key=lambda entry: SECTION_ORDER.index(entry.section))
+    for entry in ordered:
         if entry.permission and not user.has_perm(entry.permission):
             continue
         try:
