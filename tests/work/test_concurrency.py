@@ -1,6 +1,6 @@
 """No double allocation: many agents on their own connections call get-next at once; every item goes out once.
 
-PostgreSQL: 20 agents, 200 items, real row locks. SQLite: the test database is an in-memory shared cache
+PostgreSQL: 50 agents, 300 items, real row locks. SQLite: the test database is an in-memory shared cache
 (where waiting writers fail instead of waiting), so the race runs on a file copy of it — the way the
 embedded default runs (WAL, BEGIN IMMEDIATE, a busy timeout).
 """
@@ -98,7 +98,7 @@ def _read_back(tmp_path: Path) -> tuple[dict[int, tuple[str, int | None]], Count
 
 
 def test_concurrent_get_next_never_hands_an_item_twice(client_a, tmp_path):
-    agents, items = (20, 200) if connection.vendor == "postgresql" else (6, 60)
+    agents, items = (50, 300) if connection.vendor == "postgresql" else (6, 60)
     people = [make_user("agent", client_a) for _ in range(agents)]
     make_items(client_a, items)
     with race_database(tmp_path):
