@@ -90,8 +90,9 @@ def test_balanced_portfolios_keep_capacity_balance_and_continuity(case):
     uncapped = [targets[a] for a in capacities if targets[a] < capacities[a]]
     if uncapped:
         assert max(uncapped) - min(uncapped) <= 1
-        # an agent at capacity never holds more than one with room (water-filling)
-        assert all(targets[a] <= max(uncapped) for a in capacities)
+        # water-filling: an agent filled to capacity holds at most one more than any agent with room
+        # (it may be the one that took the last odd account and so reached its capacity exactly)
+        assert all(targets[a] <= max(uncapped) + 1 for a in capacities)
     # nobody is left unassigned while someone has room
     assert len(plan.assignment) == min(len(accounts), sum(capacities.values()))
     # continuity: each staying agent keeps min(held, target) of their own accounts
