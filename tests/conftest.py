@@ -8,10 +8,16 @@ from typing import Any
 
 import pytest
 from django.test import Client as HttpClient
+from hypothesis import settings as hypothesis_settings
 
 from tests.factories import make_client, make_token, make_user
 
 os.environ.setdefault("FAIRPATH_FAST_PASSWORDS", "1")
+
+# The same examples on every run: a property failure shows up on the change that caused it, not at random
+# in someone else's CI run; no deadline, since a loaded 2-core machine is not a slow algorithm.
+hypothesis_settings.register_profile("fairpath", derandomize=True, deadline=None, print_blob=True)
+hypothesis_settings.load_profile("fairpath")
 
 pytest_plugins = ["tests.browser_fixtures"]
 
