@@ -211,13 +211,15 @@ class VulnerabilityCue(ClientOwned):
 
 
 class ThirdParty(ClientOwned):
-    """UK-THIRDPARTY: someone with authority to deal for the customer (adviser, attorney, representative)."""
+    """UK-THIRDPARTY: someone with authority to deal for the customer (adviser, attorney, representative),
+    or a guarantor of the agreement (told only what the Consumer Credit Act gives a surety, ss.107-111)."""
 
     class Kind(models.TextChoices):
         DEBT_ADVISER = "debt_adviser", "Debt adviser"
         POWER_OF_ATTORNEY = "power_of_attorney", "Power of attorney"
         REPRESENTATIVE = "representative", "Authorised representative"
         RELATIVE = "relative", "Relative or carer"
+        GUARANTOR = "guarantor", "Guarantor"
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="third_parties")
     agreement = models.ForeignKey(

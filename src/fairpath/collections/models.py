@@ -460,6 +460,7 @@ class ContactRecord(ClientOwned):
 
     class Meta:
         ordering = ["-at", "-id"]
+        permissions = [("manage_third_party", "Add and end third parties (advisers, attorneys, guarantors)")]
         indexes = [models.Index(fields=["agreement", "at"], name="contact_record_agreement_at")]
 
     def __str__(self) -> str:
@@ -499,3 +500,137 @@ class ForbearanceRecord(ClientOwned):
 
     def __str__(self) -> str:
         return f"Forbearance {self.chosen or 'none'} on {self.recorded_on}"
+
+
+class SettlementOffer(ClientOwned):
+    """An offer to settle an agreement for less than its balance: full and final, or partial.
+
+    Full and final: once ``amount_minor`` is paid the lender accepts it in full satisfaction and the rest
+    (``discount_minor``) is posted as a settlement discount. Partial: once paid, collection stops but the
+    remainder still exists and is still owed (UK-SETTLE-PARTIAL: the record and the letter say so).
+    The discount is checked against the offering person's ``settlement_discount_bp`` authority
+    (AUTHORITY-LIMIT); over it the offer waits for the next role up.
+    """
+
+    class Kind(models.TextChoices):
+        FULL_AND_FINAL = "full_and_final", "Full and final"
+        PARTIAL = "partial", "Partial (the remainder still exists)"
+
+    class Status(models.TextChoices):
+        AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+        OFFERED = "offered", "Offered"
+        ACCEPTED = "accepted", "Accepted, awaiting payment"
+        SETTLED = "settled", "Settled"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    agreement = models.ForeignKey(
+        "accounts.Agreement", on_delete=models.CASCADE, related_name="settlement_offers"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.AWAITING_APPROVAL)
+    currency = models.CharField(max_length=3)
+    balance_minor = models.BigIntegerField(help_text="The balance when the offer was made")
+    amount_minor = models.BigIntegerField(help_text="What the customer pays")
+    discount_minor = models.BigIntegerField(help_text="Balance less amount: what the lender gives up")
+    discount_bp = models.PositiveIntegerField(help_text="The discount in basis points of the balance")
+    offered_on = models.DateField()
+    pay_by = models.DateField()
+    statement = models.TextField(help_text="The terms as the letter and the record state them")
+    reason = models.CharField(max_length=500)
+    approval = models.ForeignKey(
+        "governance.ApprovalRequest", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_on = models.DateField(null=True, blank=True)
+    settled_on = models.DateField(null=True, blank=True)
+    remainder_minor = models.BigIntegerField(
+        null=True, blank=True, help_text="Partial: what is still owed once settled"
+    )
+    discount_entry = models.ForeignKey(
+        "accounts.LedgerEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-offered_on", "-id"]
+        permissions = [("offer_settlement", "Make, accept and settle settlement offers")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_minor__gt=0) & models.Q(discount_minor__gte=0),
+                name="settlement_amounts_sane",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} settlement of {self.amount_minor} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.AWAITING_APPROVAL, self.Status.OFFERED, self.Status.ACCEPTED)
+
+
+class RecoveriesChecklist(ClientOwned):
+    """What "fully worked" means for a client before an account may go to recoveries (editable in admin).
+
+    Without a row the defaults below apply. Holds in force and the status table (STATUS-TRANSITION) are
+    always checked: they are law and platform rules, not a client's choice.
+    """
+
+    minimum_contact_attempts = models.PositiveSmallIntegerField(
+        default=3, help_text="Contact attempts the guard allowed (0: not required)"
+    )
+    require_arrangement_offered = models.BooleanField(default=True)
+    require_income_expenditure_offered = models.BooleanField(default=True)
+    require_notices_sent = models.BooleanField(
+        default=True, help_text="No statutory notice still pending (UK-NOSIA-FS, UK-NOSIA-RA, UK-DEFAULT)"
+    )
+    require_default_notice_expired = models.BooleanField(
+        default=True, help_text="UK-DEFAULT: a default notice was served and its remedy date has passed"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        permissions = [("transfer_to_recoveries", "Transfer accounts to recoveries")]
+        constraints = [models.UniqueConstraint(fields=["client"], name="one_recoveries_checklist_per_client")]
+
+    def __str__(self) -> str:
+        return f"Recoveries checklist of client {self.client_id}"
+
+
+class EndOfContractCharge(ClientOwned):
+    """A charge at the end of a PCP, HP or lease: return charge, excess mileage or damage (UK-CHARGES).
+
+    Posted to the ledger only when the agreement's fee terms allow it; excess mileage is the contractual
+    rate per mile (the fee term's amount) times the miles over the allowance.
+    """
+
+    class Kind(models.TextChoices):
+        RETURN_CHARGE = "return_charge", "Return charge"
+        EXCESS_MILEAGE = "excess_mileage", "Excess mileage"
+        DAMAGE = "damage", "Damage beyond fair wear and tear"
+
+    agreement = models.ForeignKey(
+        "accounts.Agreement", on_delete=models.CASCADE, related_name="end_of_contract_charges"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    currency = models.CharField(max_length=3)
+    amount_minor = models.BigIntegerField()
+    allowed_miles = models.PositiveIntegerField(null=True, blank=True)
+    recorded_miles = models.PositiveIntegerField(null=True, blank=True)
+    rate_per_mile_minor = models.PositiveIntegerField(null=True, blank=True)
+    description = models.CharField(max_length=500, blank=True)
+    evidence_reference = models.CharField(max_length=100, blank=True, help_text="Inspection report, photos")
+    charged_on = models.DateField()
+    entry = models.ForeignKey("accounts.LedgerEntry", on_delete=models.PROTECT, related_name="+")
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-charged_on", "-id"]
+        permissions = [("charge_end_of_contract", "Record end-of-contract charges")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount_minor__gt=0), name="end_of_contract_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount_minor}"

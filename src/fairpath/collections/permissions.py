@@ -1,6 +1,13 @@
 """Default permissions the collections domain gives each standard role (added to roles at migrate)."""
 
-_FRONT_LINE = ["collections.add_contactattempt", "collections.view_hold"]
+_FRONT_LINE = [
+    "collections.add_contactattempt",
+    "collections.view_hold",
+    "collections.offer_settlement",
+    "collections.manage_third_party",
+    "collections.transfer_to_recoveries",
+    "collections.charge_end_of_contract",
+]
 _SUPERVISOR = [
     *_FRONT_LINE,
     "collections.view_suppressions",
