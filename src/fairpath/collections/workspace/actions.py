@@ -15,7 +15,7 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils import timezone
 
-from fairpath.accounts.models import Agreement
+from fairpath.accounts.models import Agreement, VulnerabilityCue
 from fairpath.cases.rules import find_card_numbers, mask_card_numbers
 from fairpath.collections import rules
 from fairpath.collections.actions import record_contact_attempt
@@ -32,6 +32,7 @@ HOLD_PERMISSION = "collections.manage_hold"
 OUTCOMES = {
     "promise": "Promise to pay taken",
     "arrangement": "Arrangement discussed",
+    "ie_declined": "I&E offered, customer declined",
     "payment": "Payment taken",
     "callback": "Call back requested",
     "no_answer": "No answer",
@@ -298,3 +299,45 @@ def record_forbearance(
             after={"agreement": agreement.pk, "considered": considered, "chosen": chosen},
         )  # fmt: skip
     return record
+
+
+# ----------------------------------------------------------------------------------------------------
+# Vulnerability (VC-RECORD)
+
+
+def record_vulnerability(
+    *,
+    agreement: Agreement,
+    actor: User,
+    driver: str,
+    description: str,
+    is_temporary: bool,
+    review_on: date | None,
+    lawful_basis: str,
+    on: date,
+) -> VulnerabilityCue:
+    """VC-RECORD: driver (health, life events, resilience, capability), description, temporary or permanent,
+    review date (a temporary one must have one) and the consent or lawful basis for holding it."""
+    _check(actor, agreement, CONTACT_PERMISSION)
+    if driver not in VulnerabilityCue.Driver.values:
+        raise InvalidInput("Health, life events, resilience or capability", field="driver")
+    if not description.strip():
+        raise InvalidInput("Describe the characteristic of vulnerability", field="description")
+    if not lawful_basis.strip():
+        raise Refusal("Record the consent or lawful basis", rule="VC-RECORD", field="lawful_basis")
+    if is_temporary and review_on is None:
+        raise Refusal("A temporary vulnerability needs a review date", rule="VC-RECORD", field="review_on")
+    if review_on is not None and review_on < on:
+        raise InvalidInput("The review date cannot be in the past", field="review_on")
+    with transaction.atomic():
+        cue = VulnerabilityCue(
+            client_id=agreement.client_id, customer_id=agreement.customer_id, driver=driver,
+            description=_text(description.strip(), "description", limit=300), is_temporary=is_temporary,
+            review_on=review_on, lawful_basis=lawful_basis.strip()[:100], recorded_on=on,
+        )  # fmt: skip
+        cue.save()
+        record_event(
+            actor=actor, action="collections.vulnerability_recorded", obj=cue,
+            after={"agreement": agreement.pk, "driver": driver, "is_temporary": is_temporary, "review_on": review_on},
+        )  # fmt: skip
+    return cue

@@ -24,6 +24,7 @@ from fairpath.collections.models import (
     ScheduledAction,
 )
 from fairpath.collections.policy import gather_facts
+from fairpath.collections.workspace.third_parties import disclosure_of
 
 HISTORY = 25  # rows of each history list shown; older ones stay in the audit trail and reports
 
@@ -42,6 +43,8 @@ class Flag:
     rule: str
     detail: str = ""
     level: str = "bad"
+    may_tell: tuple[str, ...] = ()
+    never_tell: tuple[str, ...] = ()
 
 
 @dataclass
@@ -97,9 +100,17 @@ def build(agreement: Agreement, *, now: datetime, today: date, user_id: int | No
         and (party.authority_until is None or party.authority_until >= today)
     ]
     for party in authorities:
+        may_tell, never_tell = disclosure_of(party.kind)
+        is_guarantor = party.kind == ThirdParty.Kind.GUARANTOR
         space.flags.append(
             Flag(
-                "Third-party authority", "UK-THIRDPARTY", f"{party.name} ({party.get_kind_display()})", "warn"
+                "Guarantor" if is_guarantor else "Third-party authority",
+                "UK-CONTACT" if is_guarantor else "UK-THIRDPARTY",
+                f"{party.name} ({party.get_kind_display()})"
+                + (f", {party.organisation}" if party.organisation else ""),
+                "warn",
+                may_tell,
+                never_tell,
             )
         )
     facts = gather_facts([agreement.pk], at=now).get(agreement.pk)
