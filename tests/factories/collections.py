@@ -65,3 +65,50 @@ def permission_matrix_samples(client: Client) -> dict[str, Any]:
     strategy = make_strategy(client)
     agreement = make_uk_agreement(client)
     return {"strategy_id": lambda: strategy.pk, "agreement_id": lambda: agreement.pk}
+
+
+def make_fully_worked(client: Client, *, as_of: date, **overrides: Any) -> Agreement:
+    """A UK agreement in default that meets the default recoveries checklist on ``as_of``: three allowed
+    calls, an arrangement proposed, an I&E, and a default notice served whose remedy date has passed."""
+    from datetime import UTC, timedelta
+
+    from fairpath.accounts.actions import change_status
+    from fairpath.collections.models import ContactAttempt, NoticeDue
+    from fairpath.collections.promises import propose_arrangement, record_income_expenditure
+
+    agreement = make_uk_agreement(client, **overrides)
+    for status in ("in_arrears", "default"):
+        change_status(agreement=agreement, to_status=status, actor=SETUP, reason="test set-up")
+    for days in (40, 30, 20):
+        ContactAttempt(
+            client_id=client.pk, agreement=agreement, channel="call", at=datetime.combine(
+                as_of - timedelta(days=days), time(11), tzinfo=UTC), is_allowed=True, actor_label="test",
+        ).save()  # fmt: skip
+    assessment = record_income_expenditure(
+        customer=agreement.customer, assessed_on=as_of - timedelta(days=30), currency="GBP",
+        income_minor=150_000, essential_spend_minor=140_000, actor=SETUP,
+    )  # fmt: skip
+    propose_arrangement(
+        agreement=agreement, amount_minor=1_000, first_due_on=as_of - timedelta(days=20), instalment_count=6,
+        proposed_on=as_of - timedelta(days=30), actor=SETUP, assessment=assessment,
+    )  # fmt: skip
+    served = as_of - timedelta(days=30)
+    NoticeDue(
+        client_id=client.pk, agreement=agreement, rule="UK-DEFAULT", trigger_on=served, send_by=served,
+        status=NoticeDue.Status.SENT, sent_on=served, remedy_on=served + timedelta(days=16), run_date=served,
+    ).save()  # fmt: skip
+    return agreement
+
+
+def make_end_of_contract(client: Client, *, product: str = "pcp", fees: Any = None) -> Agreement:
+    """A PCP (unless told) whose terms allow a return charge (£150), excess mileage (8p a mile) and damage
+    (up to £1,500), or the ``fees`` given."""
+    default_fees = [
+        ("return_charge", 15_000, "Collection and inspection of the vehicle"),
+        ("excess_mileage", 8, "Depreciation per mile over the allowance"),
+        ("damage", 150_000, "Repair cost beyond fair wear and tear (BVRLA guide)"),
+    ]
+    extra: dict[str, Any] = {"product": product, "fee_terms": default_fees if fees is None else fees}
+    if product == "pcp":
+        extra["balloon_minor"] = 500_000
+    return make_uk_agreement(client, **extra)
