@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fairpath.accounts import actions as accounts_actions
-from fairpath.accounts.models import Agreement, Customer, LedgerEntry
+from fairpath.accounts.models import Agreement, LedgerEntry
 from fairpath.clients.models import Client
 from fairpath.core.errors import InvalidInput, NotPermitted, Refusal
 from fairpath.governance.access import client_ids_for
@@ -31,11 +31,11 @@ from fairpath.governance.audit import (
     record_events_bulk,
 )
 from fairpath.payments import matching, parsers
+from fairpath.payments.book import load_book
 from fairpath.payments.models import Match, PaymentFile, SavedMapping, StatementLine
 
 CHUNK = 900
 POSTING_BATCH = 5000  # auto-matched payments posted per post_payments call, in file order
-EXPECTED_WINDOW_DAYS = 7
 RECONCILER = SystemActor("reconciliation")
 
 
@@ -101,67 +101,6 @@ def save_mapping(
 
 # ----------------------------------------------------------------------------------------------------
 # The book, loaded in bulk
-
-
-def load_book(client: Client, lines: Sequence[parsers.ParsedLine]) -> matching.Book:
-    """Every agreement reference, customer reference and name of the client, and payments expected around
-    the lines' dates (arrangement and promise instalments) — a handful of queries whatever the file size."""
-    agreements: dict[int, matching.Candidate] = {}
-    by_reference: dict[str, int] = {}
-    by_normalised: dict[str, list[int]] = defaultdict(list)
-    customer_agreements: dict[int, list[int]] = defaultdict(list)
-    rows = Agreement.objects.filter(client=client).values_list(
-        "id", "customer_id", "reference", "currency", "instalment_minor", "status"
-    )
-    for agreement_id, customer_id, reference, currency, instalment, status in rows.iterator(chunk_size=20000):
-        agreements[agreement_id] = matching.Candidate(
-            agreement_id, customer_id, reference, currency, instalment
-        )
-        by_reference[reference.upper()] = agreement_id
-        by_normalised[matching.normalise(reference)].append(agreement_id)
-        if status not in ("settled", "closed", "written_off"):
-            customer_agreements[customer_id].append(agreement_id)
-    customer_refs: dict[str, int] = {}
-    customer_names: dict[int, str] = {}
-    for customer_id, reference, first, last in (
-        Customer.objects.filter(client=client)
-        .values_list("id", "reference", "first_name", "last_name")
-        .iterator(chunk_size=20000)
-    ):
-        customer_refs[matching.normalise(reference)] = customer_id
-        customer_names[customer_id] = matching.name_key(f"{first} {last}")
-    book = matching.Book(
-        agreements=agreements,
-        by_reference=by_reference,
-        by_normalised=dict(by_normalised),
-        customer_refs=customer_refs,
-        customer_names=customer_names,
-        customer_agreements=dict(customer_agreements),
-        expected=expected_payments(client, lines),
-    )
-    return book
-
-
-def expected_payments(client: Client, lines: Sequence[parsers.ParsedLine]) -> dict[int, set[tuple[int, str]]]:
-    """Arrangement and promise instalments due within a week of the lines' dates, by agreement."""
-    expected: dict[int, set[tuple[int, str]]] = defaultdict(set)
-    if not lines:
-        return expected
-    since = min(line.booked_on for line in lines) - timedelta(days=EXPECTED_WINDOW_DAYS)
-    until = max(line.booked_on for line in lines) + timedelta(days=EXPECTED_WINDOW_DAYS)
-    try:
-        from fairpath.collections.models import ArrangementInstalment, PromiseInstalment
-    except ImportError:  # pragma: no cover - collections not installed
-        return expected
-    for agreement_id, amount in ArrangementInstalment.objects.filter(
-        client=client, due_on__range=(since, until), arrangement__status="active"
-    ).values_list("arrangement__agreement_id", "amount_minor"):
-        expected[agreement_id].add((amount, "arrangement"))
-    for agreement_id, amount in PromiseInstalment.objects.filter(
-        client=client, due_on__range=(since, until), promise__status="open"
-    ).values_list("promise__agreement_id", "amount_minor"):
-        expected[agreement_id].add((amount, "promise"))
-    return expected
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -59,11 +60,14 @@ class Book:
     customer_names: dict[int, str]  # customer id -> "FIRST LAST"
     customer_agreements: dict[int, list[int]]
     expected: dict[int, set[tuple[int, str]]] = field(default_factory=dict)  # agreement -> {(amount, why)}
-    reference_lengths: tuple[int, ...] = ()
+    # Every length a normalised reference of the whole book has; worked out from the keys when not given
+    # (a book read in part must say it, or windows of other lengths would not be looked up).
+    reference_lengths: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
-        lengths = {len(key) for key in self.by_normalised} | {len(key) for key in self.customer_refs}
-        self.reference_lengths = tuple(sorted(lengths))
+        if self.reference_lengths is None:
+            lengths = {len(key) for key in self.by_normalised} | {len(key) for key in self.customer_refs}
+            self.reference_lengths = tuple(sorted(lengths))
 
     def expects(self, agreement_id: int, amount: int) -> bool:
         candidate = self.agreements[agreement_id]
@@ -96,7 +100,7 @@ class Decision:
         return bool(self.allocations) and self.confidence >= threshold
 
 
-def _windows(text: str, lengths: tuple[int, ...]) -> list[str]:
+def windows(text: str, lengths: tuple[int, ...]) -> list[str]:
     found = []
     for length in lengths:
         for start in range(0, len(text) - length + 1):
@@ -104,7 +108,7 @@ def _windows(text: str, lengths: tuple[int, ...]) -> list[str]:
     return found
 
 
-def _transpositions(window: str) -> list[str]:
+def transpositions(window: str) -> list[str]:
     variants = []
     for index in range(len(window) - 1):
         a, b = window[index], window[index + 1]
@@ -166,25 +170,20 @@ def _by_reference(line: LineIn, book: Book) -> Decision | None:
         line.currency,
     )  # fmt: skip
     step, confidence = "exact", 1.0
-    squashed = normalise(line.reference)
-    windows = _windows(squashed, book.reference_lengths)
     found = exact
+    parts: list[str] = []
     if not found:
-        found = _live(book, [a for w in windows for a in book.by_normalised.get(w, [])], line.currency)
+        parts = windows(normalise(line.reference), book.reference_lengths or ())
+        found = _live(book, [a for w in parts for a in book.by_normalised.get(w, [])], line.currency)
         step, confidence = "normalised", 0.97
     if not found:
-        customers = list(dict.fromkeys(book.customer_refs[w] for w in windows if w in book.customer_refs))
+        customers = list(dict.fromkeys(book.customer_refs[w] for w in parts if w in book.customer_refs))
         if len(customers) == 1:
             return _by_customer(line, book, customers[0])
     if not found:
         found = _live(
             book,
-            [
-                a
-                for w in windows
-                for variant in _transpositions(w)
-                for a in book.by_normalised.get(variant, [])
-            ],
+            [a for w in parts for variant in transpositions(w) for a in book.by_normalised.get(variant, [])],
             line.currency,
         )
         step, confidence = "transposed", 0.85
@@ -218,11 +217,18 @@ def _by_reference(line: LineIn, book: Book) -> Decision | None:
     return Decision(line.key, "multi", 0.7, _proportional(book, found, line.amount_minor), "split to confirm")
 
 
-def _fit(line: LineIn, book: Book, agreement_id: int) -> int:
+def fit(payer_name: str, amount: int, customer_name: str, instalment: int, expected: Iterable[int]) -> int:
     """0-2: does the payer's name fit the agreement's customer, does the amount fit what is expected."""
+    named = _name_score(name_key(payer_name), customer_name) >= 85
+    return int(named) + int(amount == instalment or any(value == amount for value in expected))
+
+
+def _fit(line: LineIn, book: Book, agreement_id: int) -> int:
     candidate = book.agreements[agreement_id]
-    named = _name_score(name_key(line.payer_name), book.customer_names.get(candidate.customer_id, "")) >= 85
-    return int(named) + int(book.expects(agreement_id, line.amount_minor))
+    return fit(
+        line.payer_name, line.amount_minor, book.customer_names.get(candidate.customer_id, ""),
+        candidate.instalment_minor, (value for value, _ in book.expected.get(agreement_id, ())),
+    )  # fmt: skip
 
 
 def _better_neighbour(line: LineIn, book: Book, agreement_id: int) -> int | None:
@@ -233,7 +239,7 @@ def _better_neighbour(line: LineIn, book: Book, agreement_id: int) -> int | None
         return None
     key = normalise(book.agreements[agreement_id].reference)
     best, best_fit = None, own
-    for variant in _transpositions(key):
+    for variant in transpositions(key):
         for neighbour in book.by_normalised.get(variant, []):
             if neighbour == agreement_id or book.agreements[neighbour].currency != line.currency:
                 continue
