@@ -1,6 +1,7 @@
 from django.urls import path
 
 from fairpath.collections import views
+from fairpath.collections.workspace import urls as workspace_urls
 from fairpath.collections.workspace import views as workspace
 
 app_name = "collections"
@@ -23,3 +24,6 @@ urlpatterns = [
     path(f"{_ws}hold/", workspace.hold, name="workspace_hold"),
     path(f"{_ws}complaint/", workspace.note_complaint, name="workspace_complaint"),
 ]
+urlpatterns += (
+    workspace_urls.urlpatterns
+)  # settlement, third parties, vulnerability, recoveries, end of contract

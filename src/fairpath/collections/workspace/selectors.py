@@ -15,6 +15,7 @@ from fairpath.collections.models import (
     Arrangement,
     ContactAttempt,
     ContactRecord,
+    EndOfContractCharge,
     ForbearanceRecord,
     Hold,
     IncomeExpenditure,
@@ -22,8 +23,10 @@ from fairpath.collections.models import (
     NoticeDue,
     Promise,
     ScheduledAction,
+    SettlementOffer,
 )
 from fairpath.collections.policy import gather_facts
+from fairpath.collections.workspace.recoveries import recoveries_checklist
 from fairpath.collections.workspace.third_parties import disclosure_of
 
 HISTORY = 25  # rows of each history list shown; older ones stay in the audit trail and reports
@@ -172,5 +175,16 @@ def build(agreement: Agreement, *, now: datetime, today: date, user_id: int | No
         ),
         "notices_due": list(NoticeDue.objects.filter(agreement=agreement)[:HISTORY]),
         "notices_sent": list(StatutoryNotice.objects.filter(agreement=agreement)[:HISTORY]),
+        "settlements": list(
+            SettlementOffer.objects.filter(agreement=agreement).select_related("approval")[:HISTORY]
+        ),
+        "charges": list(EndOfContractCharge.objects.filter(agreement=agreement)[:HISTORY]),
+        "third_parties": [
+            party for party in customer.third_parties.all() if party.agreement_id in (None, agreement.pk)
+        ],
+        # The checklist only where a transfer is possible at all (a defaulted or written-off account).
+        "recoveries_missing": recoveries_checklist([agreement.pk], today).get(agreement.pk, [])
+        if agreement.status in ("default", "written_off")
+        else None,
     }
     return space

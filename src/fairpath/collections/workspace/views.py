@@ -18,15 +18,28 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from fairpath.accounts.models import Agreement
+from fairpath.accounts.models import Agreement, ThirdParty, VulnerabilityCue
 from fairpath.cases import actions as case_actions
 from fairpath.cases import rules as case_rules
 from fairpath.collections import actions as collection_actions
 from fairpath.collections import promises
-from fairpath.collections.models import Arrangement, IncomeExpenditure, Note
-from fairpath.collections.workspace import actions, selectors
+from fairpath.collections.models import (
+    Arrangement,
+    EndOfContractCharge,
+    IncomeExpenditure,
+    Note,
+    SettlementOffer,
+)
+from fairpath.collections.workspace import (
+    actions,
+    end_of_contract,
+    recoveries,
+    selectors,
+    settlement,
+    third_parties,
+)
 from fairpath.core.errors import InvalidInput, NotPermitted, Refusal
-from fairpath.core.money import parse_money
+from fairpath.core.money import format_money, parse_money
 from fairpath.governance.access import acting_user
 from fairpath.web.permissions import requires
 
@@ -64,6 +77,15 @@ def _page(
         "can_register_case": user.has_perm("cases.add_case"),
         "today": space.today,
         "instalment_rows": range(1, 4),
+        "can_settle": user.has_perm(settlement.PERMISSION),
+        "can_manage_third_parties": user.has_perm(third_parties.PERMISSION),
+        "can_transfer": user.has_perm(recoveries.PERMISSION),
+        "can_charge": user.has_perm(end_of_contract.PERMISSION)
+        and agreement.product in end_of_contract.PRODUCTS,
+        "settlement_kinds": SettlementOffer.Kind.choices,
+        "third_party_kinds": ThirdParty.Kind.choices,
+        "vulnerability_drivers": VulnerabilityCue.Driver.choices,
+        "charge_kinds": EndOfContractCharge.Kind.choices,
     }
     return render(request, "collections/workspace.html", context, status=422 if error else 200)
 
@@ -310,3 +332,137 @@ def note_complaint(request: HttpRequest, agreement_id: int) -> HttpResponse:
         return f"Complaint {case.reference or case.pk} registered from the note."
 
     return _run(request, agreement_id, "complaint", step)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Settlement, third parties, vulnerability, recoveries, end of contract (issue 5, item 5)
+
+
+def _optional_date(raw: str, field: str) -> date | None:
+    return _date(raw, field) if raw.strip() else None
+
+
+@require_POST
+@requires(settlement.PERMISSION)
+def settlement_offer(request: HttpRequest, agreement_id: int) -> HttpResponse:
+    def step(agreement: Agreement) -> str:
+        data = request.POST
+        made = settlement.make_settlement_offer(
+            agreement=agreement, actor=acting_user(request), kind=data.get("kind", ""),
+            amount_minor=_minor(data.get("amount", ""), agreement.currency, "amount"),
+            pay_by=_date(data.get("pay_by", ""), "pay_by"), on=timezone.localdate(), reason=data.get("reason", ""),
+        )  # fmt: skip
+        if made.status == SettlementOffer.Status.AWAITING_APPROVAL:
+            return "The discount is over your authority: sent for approval to the next role up."
+        return "Settlement offered."
+
+    return _run(request, agreement_id, "settlement", step)
+
+
+@require_POST
+@requires(settlement.PERMISSION)
+def settlement_step(request: HttpRequest, agreement_id: int) -> HttpResponse:
+    def step(agreement: Agreement) -> str:
+        raw = request.POST.get("offer", "")
+        offer = SettlementOffer.objects.filter(pk=raw, agreement=agreement).first() if raw.isdigit() else None
+        if offer is None:
+            raise InvalidInput("Choose a settlement offer", field="offer")
+        actor, today, chosen = acting_user(request), timezone.localdate(), request.POST.get("step", "")
+        if chosen == "accept":
+            settlement.accept_settlement(offer=offer, actor=actor, on=today)
+            return "Settlement accepted: the discount is posted when the amount is paid."
+        if chosen == "settle":
+            settlement.complete_settlement(offer=offer, actor=actor, on=today)
+            return "Settlement paid: the agreement is settled."
+        if chosen == "withdraw":
+            settlement.withdraw_settlement(offer=offer, actor=actor, reason=request.POST.get("reason", ""))
+            return "Settlement offer withdrawn."
+        raise InvalidInput("Accept, settle or withdraw", field="step")
+
+    return _run(request, agreement_id, "settlement-step", step)
+
+
+@require_POST
+@requires(third_parties.PERMISSION)
+def third_party_add(request: HttpRequest, agreement_id: int) -> HttpResponse:
+    def step(agreement: Agreement) -> str:
+        data = request.POST
+        party = third_parties.add_third_party(
+            agreement=agreement, actor=acting_user(request), kind=data.get("kind", ""), name=data.get("name", ""),
+            organisation=data.get("organisation", ""), phone=data.get("phone", ""), email=data.get("email", ""),
+            authority_from=_optional_date(data.get("authority_from", ""), "authority_from") or timezone.localdate(),
+            authority_until=_optional_date(data.get("authority_until", ""), "authority_until"),
+            all_agreements=data.get("all_agreements") == "on", reason=data.get("reason", ""),
+        )  # fmt: skip
+        return f"{party.get_kind_display()} {party.name} recorded."
+
+    return _run(request, agreement_id, "third-party", step)
+
+
+@require_POST
+@requires(third_parties.PERMISSION)
+def third_party_end(request: HttpRequest, agreement_id: int) -> HttpResponse:
+    def step(agreement: Agreement) -> str:
+        raw = request.POST.get("party", "")
+        party = (
+            ThirdParty.objects.filter(pk=raw, customer_id=agreement.customer_id).first()
+            if raw.isdigit()
+            else None
+        )
+        if party is None:
+            raise InvalidInput("Choose a third party", field="party")
+        third_parties.end_third_party(
+            party=party, actor=acting_user(request), reason=request.POST.get("reason", ""),
+            last_day=_optional_date(request.POST.get("last_day", ""), "last_day") or timezone.localdate(),
+        )  # fmt: skip
+        return f"{party.name}'s authority ended."
+
+    return _run(request, agreement_id, "third-party-end", step)
+
+
+@require_POST
+@requires(actions.CONTACT_PERMISSION)
+def vulnerability(request: HttpRequest, agreement_id: int) -> HttpResponse:
+    def step(agreement: Agreement) -> str:
+        data = request.POST
+        actions.record_vulnerability(
+            agreement=agreement, actor=acting_user(request), driver=data.get("driver", ""),
+            description=data.get("description", ""), is_temporary=data.get("is_temporary") == "on",
+            review_on=_optional_date(data.get("review_on", ""), "review_on"),
+            lawful_basis=data.get("lawful_basis", ""), on=timezone.localdate(),
+        )  # fmt: skip
+        return "Vulnerability recorded (VC-RECORD)."
+
+    return _run(request, agreement_id, "vulnerability", step)
+
+
+@require_POST
+@requires(recoveries.PERMISSION)
+def recoveries_transfer(request: HttpRequest, agreement_id: int) -> HttpResponse:
+    def step(agreement: Agreement) -> str:
+        recoveries.transfer_to_recoveries(
+            agreement=agreement, actor=acting_user(request), on=timezone.localdate(),
+            reason=request.POST.get("reason", ""),
+        )  # fmt: skip
+        return "Transferred to recoveries."
+
+    return _run(request, agreement_id, "recoveries", step)
+
+
+@require_POST
+@requires(end_of_contract.PERMISSION)
+def end_of_contract_charge(request: HttpRequest, agreement_id: int) -> HttpResponse:
+    def step(agreement: Agreement) -> str:
+        data = request.POST
+        kind = data.get("kind", "")
+        mileage = kind == "excess_mileage"
+        made = end_of_contract.record_end_of_contract_charge(
+            agreement=agreement, actor=acting_user(request), kind=kind, on=timezone.localdate(),
+            amount_minor=None if mileage else _minor(data.get("amount", ""), agreement.currency, "amount"),
+            allowed_miles=_int(data.get("allowed_miles", ""), "allowed_miles") if mileage else None,
+            recorded_miles=_int(data.get("recorded_miles", ""), "recorded_miles") if mileage else None,
+            description=data.get("description", ""), evidence_reference=data.get("evidence_reference", ""),
+        )  # fmt: skip
+        return f"{made.get_kind_display()} of {format_money(made.amount_minor, made.currency)} charged."
+
+    return _run(request, agreement_id, "end-of-contract", step)
