@@ -64,7 +64,11 @@ def permission_matrix_samples(client: Client) -> dict[str, Any]:
     """URL arguments of the collections pages for tests/test_permission_matrix.py."""
     strategy = make_strategy(client)
     agreement = make_uk_agreement(client)
-    return {"strategy_id": lambda: strategy.pk, "agreement_id": lambda: agreement.pk}
+    return {
+        "strategy_id": lambda: strategy.pk,
+        "agreement_id": lambda: agreement.pk,
+        **servicing_samples(agreement),
+    }
 
 
 def make_fully_worked(client: Client, *, as_of: date, **overrides: Any) -> Agreement:
@@ -112,3 +116,34 @@ def make_end_of_contract(client: Client, *, product: str = "pcp", fees: Any = No
     if product == "pcp":
         extra["balloon_minor"] = 500_000
     return make_uk_agreement(client, **extra)
+
+
+def servicing_samples(agreement: Agreement) -> dict[str, Any]:
+    """An arrangement, a settlement offer and a third party on ``agreement`` for the servicing API's paths."""
+    from fairpath.accounts.models import ThirdParty
+    from fairpath.collections.models import SettlementOffer
+    from fairpath.collections.promises import propose_arrangement
+
+    arrangement = propose_arrangement(
+        agreement=agreement, amount_minor=1_000, first_due_on=date(2026, 4, 1), instalment_count=6,
+        proposed_on=date(2026, 3, 1), actor=SETUP,
+    )  # fmt: skip
+    agreement.refresh_from_db()
+    offer = SettlementOffer(
+        client_id=agreement.client_id, agreement=agreement, kind="full_and_final", status="offered",
+        currency=agreement.currency, balance_minor=agreement.balance_minor,
+        amount_minor=agreement.balance_minor - 100, discount_minor=100, discount_bp=1,
+        offered_on=date(2026, 3, 1), pay_by=date(2026, 3, 31), statement="test", reason="test",
+        created_by="test",
+    )  # fmt: skip
+    offer.save()
+    party = ThirdParty(
+        client_id=agreement.client_id, customer_id=agreement.customer_id, agreement=agreement,
+        kind="debt_adviser", name="Sample Adviser", authority_from=date(2026, 1, 1),
+    )  # fmt: skip
+    party.save()
+    return {
+        "arrangement_id": lambda: arrangement.pk,
+        "offer_id": lambda: offer.pk,
+        "third_party_id": lambda: party.pk,
+    }

@@ -23,6 +23,7 @@ def _mount() -> None:
     from fairpath.cases.api import router as cases_router
     from fairpath.clients.api import router as clients_router
     from fairpath.collections.api import router as collections_router
+    from fairpath.collections.workspace.api import router as servicing_router
     from fairpath.communications.api import router as communications_router
     from fairpath.governance.api import router as governance_router
     from fairpath.insight.api import router as insight_router
@@ -33,6 +34,7 @@ def _mount() -> None:
     api.add_router("/clients", clients_router, tags=["clients"])
     api.add_router("/", accounts_router, tags=["accounts"])
     api.add_router("/", collections_router, tags=["collections"])
+    api.add_router("/servicing", servicing_router, tags=["servicing"])
     api.add_router("/communications", communications_router, tags=["communications"])
     api.add_router("/cases", cases_router, tags=["cases"])
     api.add_router("/payments", payments_router, tags=["payments"])
