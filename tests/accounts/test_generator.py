@@ -112,6 +112,21 @@ def test_same_seed_same_portfolio_other_seed_other_portfolio():
     assert one["agreements"] != three["agreements"]
 
 
+def test_worker_processes_make_the_same_portfolio_as_one_process(monkeypatch):
+    """Chunks simulated in forked workers load with the same rows, keys and links as in-process ones."""
+    monkeypatch.setattr("fairpath.demo.generator.CHUNK_CUSTOMERS", 7)  # several chunks, loaded out of step
+    generate_portfolio(accounts=50, seed=8, as_of=AS_OF, months=6, client_code="same-here", workers=0)
+    generate_portfolio(accounts=50, seed=8, as_of=AS_OF, months=6, client_code="same-forked", workers=2)
+    here, forked = (fingerprint(Client.objects.get(code=code)) for code in ("same-here", "same-forked"))
+    assert here == forked
+    allocations = PaymentAllocation.objects.filter(client__code="same-forked")
+    assert allocations.exists()
+    assert not allocations.exclude(entry__agreement__client__code="same-forked").exists()
+    assert not allocations.filter(instalment__isnull=False).exclude(
+        instalment__agreement=F("entry__agreement")
+    ).exists()
+
+
 def test_refuses_a_client_that_already_has_customers(client_a):
     generate_portfolio(accounts=5, seed=1, as_of=AS_OF, client_code=client_a.code)
     with pytest.raises(InvalidInput) as refused:

@@ -14,14 +14,17 @@ clock. The same seed, size, as-of date and months give the same rows (ids aside)
 from __future__ import annotations
 
 import calendar
+import collections
 import functools
 import itertools
 import json
+import multiprocessing
+import os
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import numpy as np
 from django.db import connection, models, transaction
@@ -49,7 +52,8 @@ from fairpath.core.errors import InvalidInput
 from fairpath.governance.audit import SystemActor, record_event
 
 ACTOR = SystemActor("generator")
-CHUNK_CUSTOMERS = 4000
+CHUNK_CUSTOMERS = 2000
+PARALLEL_FROM = 20_000  # accounts; below this, forking workers costs more than it saves
 SUSPEND_KEYS_FROM = 5000  # accounts; below this, checking keys row by row costs less than re-adding them
 
 # ---------------------------------------------------------------------------------------------------- mixes
@@ -156,8 +160,6 @@ class BulkLoader:
     def __init__(self) -> None:
         self.vendor = connection.vendor
         if self.vendor == "sqlite":
-            connection.ensure_connection()
-            _register_sqlite_adapters()
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA cache_size = -262144")  # 256 MB of page cache for the index inserts
         self.next_ids: dict[type[models.Model], int] = {}
@@ -173,60 +175,135 @@ class BulkLoader:
         self.next_ids[model] += count
         return first
 
-    def write(self, model: type[models.Model], columns: Sequence[str], rows: list[tuple]) -> None:
+    def share(self, shared: dict[type[models.Model], dict[str, object]]) -> None:
+        """Columns with one value for every row: SQLite writes it into the INSERT, PostgreSQL into a default.
+
+        The PostgreSQL defaults last only for the load (``finish`` drops them, inside the same transaction).
+        """
+        self.shared = shared
+        if self.vendor != "postgresql":
+            return
+        from psycopg import sql
+
+        with connection.cursor() as cursor:
+            for model, values in shared.items():
+                for column, value in values.items():
+                    cursor.cursor.execute(
+                        sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}").format(
+                            sql.Identifier(model._meta.db_table), sql.Identifier(column), sql.Literal(value)
+                        )
+                    )
+
+    def write(self, model: type[models.Model], columns: Sequence[str], rows: list[tuple],
+              offsets: dict[int, int]) -> None:  # fmt: skip
+        """Insert ``rows``, adding ``offsets[position]`` to each non-null value of those id columns.
+
+        Rows come from a chunk simulated with ids counted from zero (possibly in another process); the
+        offsets place them after the ids already used. SQLite adds them in the INSERT statement itself;
+        COPY cannot, so on PostgreSQL they are added here.
+        """
         if not rows:
             return
-        table = model._meta.db_table
-        names = ", ".join(connection.ops.quote_name(column) for column in columns)
-        if any(isinstance(value, list) for value in rows[0]):  # JSON columns go in as JSON text
-            rows = [tuple(json.dumps(v) if isinstance(v, list) else v for v in row) for row in rows]
+        table = connection.ops.quote_name(model._meta.db_table)
         if self.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                raw = cursor.cursor
-                with raw.copy(f"COPY {connection.ops.quote_name(table)} ({names}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-        else:
-            placeholders = ", ".join("?" for _ in columns)
-            raw = connection.connection.cursor()
-            try:
-                raw.executemany(
-                    f"INSERT INTO {connection.ops.quote_name(table)} ({names}) VALUES ({placeholders})", rows
-                )
-            finally:
-                raw.close()
-
-    def suspend_foreign_keys(self, tables: Sequence[type[models.Model]]) -> None:
-        """PostgreSQL: drop the tables' foreign keys for the load; ``finish`` adds them back, checked in one pass.
-
-        Checking each row's keys one by one at commit costs more than the load itself; adding a constraint
-        back validates every row with one join. Runs inside the load's transaction, so a failure restores
-        them; the tables are locked against other writers until commit.
-        """
-        if self.vendor != "postgresql":
+            names = ", ".join(connection.ops.quote_name(column) for column in columns)
+            with (
+                connection.cursor() as cursor,
+                cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+            ):
+                shifts = list(offsets.items())
+                for row in rows:
+                    values = list(row)
+                    for position, offset in shifts:
+                        if values[position] is not None:
+                            values[position] += offset
+                    copy.write_row(values)
             return
-        self.suspended: list[tuple[str, str, str]] = []
+        shared = self.shared[model]
+        names = ", ".join(connection.ops.quote_name(column) for column in (*columns, *shared))
+        placeholders = ", ".join(
+            [f"? + {offsets[position]}" if position in offsets else "?" for position in range(len(columns))]
+            + [_sqlite_literal(value) for value in shared.values()]
+        )
+        raw = connection.connection.cursor()
+        try:
+            raw.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)
+        finally:
+            raw.close()
+
+    def write_chunk(self, rows: dict[type[models.Model], list[tuple]]) -> dict[type[models.Model], int]:
+        """Load one simulated chunk, parents before children, its ids moved past those already used."""
+        firsts: dict[type[models.Model], int] = {
+            model: self.reserve(model, len(rows[model])) for model in TABLE_COLUMNS
+        }
+        for model, columns in TABLE_COLUMNS.items():
+            offsets = {position: firsts[target] for position, target in _ID_COLUMNS[model].items()}
+            self.write(model, columns, rows[model], offsets)
+        return {model: len(model_rows) for model, model_rows in rows.items()}
+
+    def suspend_checks(self, tables: Sequence[type[models.Model]]) -> None:
+        """Lift per-row upkeep for the load; ``finish`` puts it back, each index built and key checked in one pass.
+
+        Updating every secondary index and checking every foreign key row by row is most of a bulk load's
+        time; building an index once from the finished table (a sort) and validating a constraint with one
+        join are several times cheaper. PostgreSQL: drop the foreign keys, unique constraints and plain
+        indexes; SQLite: drop the secondary indexes. It all runs inside the load's transaction, so a failure
+        restores them; the tables are locked against other writers until commit.
+        """
+        self.restore: list[str] = []
+        keys: list[str] = []
+        quote = connection.ops.quote_name
         with connection.cursor() as cursor:
             for model in tables:
-                table = connection.ops.quote_name(model._meta.db_table)
-                cursor.execute(
-                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                    "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
-                    [model._meta.db_table],
-                )
-                for name, definition in cursor.fetchall():
-                    self.suspended.append((table, name, definition))
-                    cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {connection.ops.quote_name(name)}")
+                table = model._meta.db_table
+                if self.vendor == "postgresql":
+                    cursor.execute(
+                        "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
+                        "WHERE conrelid = %s::regclass AND contype IN ('f', 'u') ORDER BY conname",
+                        [table],
+                    )
+                    for name, kind, definition in cursor.fetchall():
+                        cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+                        added = f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
+                        (keys if kind == "f" else self.restore).append(added)
+                    cursor.execute(
+                        "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+                        "WHERE indrelid = %s::regclass AND NOT indisprimary AND NOT EXISTS "
+                        "(SELECT 1 FROM pg_constraint WHERE conindid = indexrelid) ORDER BY 1",
+                        [table],
+                    )
+                    for name, definition in cursor.fetchall():
+                        cursor.execute(f"DROP INDEX {name}")
+                        self.restore.append(definition)
+                else:
+                    cursor.execute(
+                        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+                        "AND sql IS NOT NULL ORDER BY name",
+                        [table],
+                    )
+                    for name, definition in cursor.fetchall():
+                        cursor.execute(f"DROP INDEX {quote(name)}")
+                        self.restore.append(definition)
+        self.restore += keys  # keys last: checking them uses the rebuilt indexes
 
     def finish(self) -> None:
-        """Restore suspended foreign keys and move PostgreSQL's id sequences past the ids used here."""
-        if self.vendor != "postgresql":
-            return
+        """Restore what ``suspend_checks`` lifted, drop the shared defaults, move PostgreSQL's id sequences."""
         with connection.cursor() as cursor:
-            for table, name, definition in getattr(self, "suspended", []):
-                cursor.execute(
-                    f"ALTER TABLE {table} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
-                )
+            if self.vendor == "postgresql":
+                cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            for statement in getattr(self, "restore", []):
+                cursor.execute(statement)
+            if self.vendor != "postgresql":
+                return
+            cursor.execute(
+                "SET CONSTRAINTS ALL IMMEDIATE"
+            )  # check the rows' keys now: no ALTER with checks pending
+            for model, values in self.shared.items():
+                table = connection.ops.quote_name(model._meta.db_table)
+                for column in values:
+                    cursor.execute(
+                        f"ALTER TABLE {table} ALTER COLUMN {connection.ops.quote_name(column)} DROP DEFAULT"
+                    )
             for model in self.tables:
                 table = model._meta.db_table
                 cursor.execute(
@@ -236,14 +313,10 @@ class BulkLoader:
                 )
 
 
-def _register_sqlite_adapters() -> None:
-    """Dates as ISO text and datetimes as naive UTC text: how Django itself stores them in SQLite."""
-    import sqlite3
-
-    sqlite3.register_adapter(date, date.isoformat)
-    sqlite3.register_adapter(
-        datetime, lambda value: value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
-    )
+def _sqlite_literal(value: object) -> str:
+    if isinstance(value, bool | int):
+        return str(int(value))
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 FOURTEEN_DAYS = timedelta(days=14)
@@ -265,8 +338,12 @@ def _month_end(day: date) -> date:
 
 
 @functools.lru_cache(maxsize=8192)
-def _noon(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+def _noon(day: date, suffix: str) -> str:
+    """Noon UTC on ``day`` as the database's timestamp text (rows travel between processes as text).
+
+    SQLite keeps naive UTC text, as Django does (``suffix`` empty); PostgreSQL is told the offset.
+    """
+    return f"{day.isoformat()} 12:00:00{suffix}"
 
 
 # -------------------------------------------------------------------------------------------- agreement life
@@ -572,42 +649,48 @@ def _status_path(behaviour: str, life: Life, terms: Terms, as_of: date, rnd: ran
 
 # ------------------------------------------------------------------------------------------------ customers
 
-CUSTOMER_COLUMNS = ("id", "client_id", "reference", "title", "first_name", "last_name", "date_of_birth",
+CUSTOMER_COLUMNS = ("id", "reference", "title", "first_name", "last_name", "date_of_birth",
                     "last_name_key", "full_name_key", "created_at")  # fmt: skip
-ADDRESS_COLUMNS = ("id", "client_id", "customer_id", "kind", "line1", "line2", "town", "postcode", "postcode_key",
+ADDRESS_COLUMNS = ("id", "customer_id", "kind", "line1", "line2", "town", "postcode", "postcode_key",
                    "country", "region", "is_current")  # fmt: skip
-CONTACT_COLUMNS = ("id", "client_id", "customer_id", "channel", "kind", "value", "search_key", "is_primary",
+CONTACT_COLUMNS = ("id", "customer_id", "channel", "kind", "value", "search_key", "is_primary",
                    "has_call_consent", "has_text_consent", "has_email_consent", "is_opted_out", "opted_out_at")  # fmt: skip
-PREFERENCE_COLUMNS = ("id", "client_id", "customer_id", "channel", "is_preferred", "is_refused", "earliest_time",
+PREFERENCE_COLUMNS = ("id", "customer_id", "channel", "is_preferred", "is_refused", "earliest_time",
                       "latest_time", "weekdays", "note")  # fmt: skip
-VULNERABILITY_COLUMNS = ("id", "client_id", "customer_id", "driver", "description", "is_temporary", "review_on",
+VULNERABILITY_COLUMNS = ("id", "customer_id", "driver", "description", "is_temporary", "review_on",
                          "lawful_basis", "recorded_on")  # fmt: skip
-THIRD_PARTY_COLUMNS = ("id", "client_id", "customer_id", "agreement_id", "kind", "name", "organisation", "phone",
+THIRD_PARTY_COLUMNS = ("id", "customer_id", "agreement_id", "kind", "name", "organisation", "phone",
                        "email", "authority_from", "authority_until")  # fmt: skip
-AGREEMENT_COLUMNS = ("id", "client_id", "customer_id", "reference", "product", "currency", "rate_bp",
+AGREEMENT_COLUMNS = ("id", "customer_id", "reference", "product", "currency", "rate_bp",
                      "instalment_minor", "frequency", "term_instalments", "credit_limit_minor", "balloon_minor",
                      "opened_on", "first_due_on", "end_on", "status", "balance_minor", "disputed_since")  # fmt: skip
-FEE_COLUMNS = ("id", "client_id", "agreement_id", "fee_type", "amount_minor", "cost_basis")
-INSTALMENT_COLUMNS = ("id", "client_id", "agreement_id", "sequence", "due_on", "interest_due_minor",
+FEE_COLUMNS = ("id", "agreement_id", "fee_type", "amount_minor", "cost_basis")
+INSTALMENT_COLUMNS = ("id", "agreement_id", "sequence", "due_on", "interest_due_minor",
                       "principal_due_minor", "amount_due_minor", "interest_paid_minor", "principal_paid_minor",
                       "amount_paid_minor")  # fmt: skip
-ENTRY_COLUMNS = ("id", "client_id", "agreement_id", "kind", "amount_minor", "currency", "posted_on", "created_at",
-                 "fee_type", "reverses_id", "reference", "description", "actor_label")  # fmt: skip
+ENTRY_COLUMNS = (
+    "id",
+    "agreement_id",
+    "kind",
+    "amount_minor",
+    "posted_on",
+    "created_at",
+    "fee_type",
+    "reference",
+)
 ALLOCATION_COLUMNS = (
     "id",
-    "client_id",
     "entry_id",
     "component",
     "instalment_id",
     "fee_entry_id",
     "amount_minor",
 )
-ARREARS_COLUMNS = ("id", "client_id", "agreement_id", "as_of", "arrears_minor", "missed_payments", "days_past_due",
+ARREARS_COLUMNS = ("id", "agreement_id", "as_of", "arrears_minor", "missed_payments", "days_past_due",
                    "oldest_unpaid_due_on", "bucket")  # fmt: skip
-BUCKET_COLUMNS = ("id", "client_id", "agreement_id", "as_of", "from_bucket", "to_bucket", "days_past_due",
+BUCKET_COLUMNS = ("id", "agreement_id", "as_of", "from_bucket", "to_bucket", "days_past_due",
                   "arrears_minor", "recorded_at")  # fmt: skip
-STATUS_COLUMNS = ("id", "client_id", "agreement_id", "from_status", "to_status", "changed_on", "changed_at",
-                  "actor_label", "reason")  # fmt: skip
+STATUS_COLUMNS = ("id", "agreement_id", "from_status", "to_status", "changed_on", "changed_at", "reason")
 
 
 def _postcode(region: str, state: str, rnd: random.Random) -> str:
@@ -624,7 +707,7 @@ def _phone(region: str, rnd: random.Random) -> str:
     return f"07{rnd.randint(100, 999)} {rnd.randint(0, 999999):06d}"
 
 
-TABLE_COLUMNS = {  # parents before children
+TABLE_COLUMNS: dict[type[models.Model], tuple[str, ...]] = {  # parents before children
     Customer: CUSTOMER_COLUMNS, Address: ADDRESS_COLUMNS, ContactPoint: CONTACT_COLUMNS,
     ContactPreference: PREFERENCE_COLUMNS, VulnerabilityCue: VULNERABILITY_COLUMNS,
     Agreement: AGREEMENT_COLUMNS, ThirdParty: THIRD_PARTY_COLUMNS, FeeTerm: FEE_COLUMNS,
@@ -634,31 +717,87 @@ TABLE_COLUMNS = {  # parents before children
 }  # fmt: skip
 
 
+# Rows built with their dates already as text (the big tables: converting afterwards costs a second pass).
+DATES_AS_TEXT = {ScheduleInstalment, LedgerEntry, BucketHistory}
+
+
+def shared_values(client: Client) -> dict[type[models.Model], dict[str, object]]:
+    """Per table, the columns whose value is the same on every generated row: written once, not per row."""
+    shared: dict[type[models.Model], dict[str, object]] = {
+        model: {"client_id": client.pk} for model in TABLE_COLUMNS
+    }
+    shared[LedgerEntry].update(currency=client.base_currency, description="", actor_label=ACTOR.label)
+    shared[StatusHistory]["actor_label"] = ACTOR.label
+    return shared
+
+
+_iso = functools.lru_cache(maxsize=65536)(date.isoformat)
+
+
 class Batch:
-    """The rows of one chunk of customers, per table."""
+    """The rows of one chunk of customers, per table, with ids counted from zero within the chunk."""
 
     def __init__(self) -> None:
-        self.rows: dict[type[models.Model], list[tuple]] = {}
+        self.rows: dict[type[models.Model], list[tuple]] = {model: [] for model in TABLE_COLUMNS}
 
     def add(self, model: type[models.Model], row: tuple) -> None:
-        self.rows.setdefault(model, []).append(row)
+        self.rows[model].append(row)
 
-    def flush(self, loader: BulkLoader) -> dict[type[models.Model], int]:
-        counts: dict[type[models.Model], int] = {}
-        columns_of: dict[type[models.Model], tuple[str, ...]] = TABLE_COLUMNS  # type: ignore[assignment]
-        for model, table_columns in columns_of.items():  # parents before children
-            rows = self.rows.get(model, [])
-            loader.write(model, table_columns, rows)
-            counts[model] = len(rows)
-        self.rows = {}
-        return counts
+    def as_text(self) -> dict[type[models.Model], list[tuple]]:
+        """Dates as ISO text and lists as JSON text: cheap to send between processes, and to insert."""
+        for model, rows in self.rows.items():
+            dates, lists = _TEXT_COLUMNS[model]
+            if model in DATES_AS_TEXT:
+                dates = []
+            if not rows or not (dates or lists):
+                continue
+            converted = []
+            for row in rows:
+                values = list(row)
+                for position in dates:
+                    if values[position] is not None:
+                        values[position] = values[position].isoformat()
+                for position in lists:
+                    values[position] = json.dumps(values[position])
+                converted.append(tuple(values))
+            self.rows[model] = converted
+        return self.rows
+
+
+def _text_columns() -> dict[type[models.Model], tuple[list[int], list[int]]]:
+    """Per table, the positions of its date columns and of its JSON list columns."""
+    found: dict[type[models.Model], tuple[list[int], list[int]]] = {}
+    for model, columns in TABLE_COLUMNS.items():
+        fields = {field.column: field for field in model._meta.concrete_fields}
+        dates = [i for i, column in enumerate(columns) if type(fields[column]) is models.DateField]
+        lists = [i for i, column in enumerate(columns) if isinstance(fields[column], models.JSONField)]
+        found[model] = (dates, lists)
+    return found
+
+
+def _id_columns() -> dict[type[models.Model], dict[int, type[models.Model]]]:
+    """Per table, the positions of its own id and of keys to other generated tables, with the table each counts."""
+    found: dict[type[models.Model], dict[int, type[models.Model]]] = {}
+    for model, columns in TABLE_COLUMNS.items():
+        fields = {field.column: field for field in model._meta.concrete_fields}
+        found[model] = {
+            position: model if column == "id" else fields[column].related_model  # type: ignore[misc]
+            for position, column in enumerate(columns)
+            if column == "id"
+            or (fields[column].is_relation and fields[column].related_model in TABLE_COLUMNS)
+        }
+    return found
+
+
+_TEXT_COLUMNS = _text_columns()
+_ID_COLUMNS = _id_columns()
 
 
 class IdCounter:
-    """Hands out ids after the table's current maximum (generation assumes no other writer to these tables)."""
+    """Hands out a chunk's ids from zero; the loader moves them past the ids already used."""
 
-    def __init__(self, loader: BulkLoader, model: type[models.Model]) -> None:
-        self.next = loader.reserve(model, 0)
+    def __init__(self) -> None:
+        self.next = 0
 
     def take(self) -> int:
         value = self.next
@@ -671,6 +810,76 @@ class IdCounter:
         return first
 
 
+@dataclass(frozen=True)
+class ChunkPlan:
+    """Everything needed to simulate one chunk of customers, in this process or another."""
+
+    first_customer: int  # index of the chunk's first customer in the whole portfolio
+    first_agreement: int
+    counts: np.ndarray  # agreements per customer
+    products: np.ndarray  # per agreement
+    behaviours: np.ndarray
+    regions: np.ndarray  # per customer
+    states: np.ndarray
+    ages: np.ndarray
+    first_names: np.ndarray
+    last_names: np.ndarray
+    seeds: np.ndarray
+    client_id: int
+    currency: str
+    prefix: str
+    as_of: date
+    months: int
+    timestamp_suffix: str
+
+
+def simulate_chunk(plan: ChunkPlan) -> dict[type[models.Model], list[tuple]]:
+    """The rows of one chunk of customers: pure computation, no database, so it can run in a worker."""
+    batch = Batch()
+    ids = _Ids(plan.client_id, plan.currency, plan.timestamp_suffix)
+    agreement_index = plan.first_agreement
+    for offset, count in enumerate(plan.counts):
+        index = plan.first_customer + offset
+        rnd = random.Random(int(plan.seeds[offset]))
+        customer_id = ids.customers.take()
+        region, state = str(plan.regions[offset]), str(plan.states[offset])
+        _customer_rows(batch, ids, customer_id, index, plan.prefix, region, state,
+                       FIRST_NAMES[plan.first_names[offset]], LAST_NAMES[plan.last_names[offset]],
+                       int(plan.ages[offset]), plan.as_of, rnd)  # fmt: skip
+        for _ in range(int(count)):
+            local = agreement_index - plan.first_agreement
+            _agreement_rows(batch, ids, customer_id, agreement_index, plan.prefix, str(plan.products[local]),
+                            str(plan.behaviours[local]), plan.as_of, plan.months, rnd)  # fmt: skip
+            agreement_index += 1
+    return batch.as_text()
+
+
+def _chunks_in_order(plans: list[ChunkPlan], workers: int) -> Iterator[dict[type[models.Model], list[tuple]]]:
+    """Simulated chunks in plan order: here, or in ``workers`` forked processes a few chunks ahead.
+
+    At most two chunks per worker wait to be loaded, so memory stays flat however large the book.
+    """
+    if workers < 1:
+        yield from map(simulate_chunk, plans)
+        return
+    context = multiprocessing.get_context("fork")  # the worker needs no setup: it never touches the database
+    with context.Pool(workers) as pool:
+        pending: collections.deque = collections.deque()
+        queued = iter(plans)
+        for plan in itertools.islice(queued, 2 * workers):
+            pending.append(pool.apply_async(simulate_chunk, (plan,)))
+        while pending:
+            rows = pending.popleft().get()
+            for plan in itertools.islice(queued, 1):
+                pending.append(pool.apply_async(simulate_chunk, (plan,)))
+            yield rows
+
+
+def default_workers(accounts: int) -> int:
+    """Worker processes for a book this size: none for small books (forking costs more), else one per core."""
+    return 0 if accounts < PARALLEL_FROM else max(1, min(os.cpu_count() or 1, 4))
+
+
 def generate_portfolio(
     *,
     accounts: int,
@@ -678,9 +887,14 @@ def generate_portfolio(
     as_of: date | None = None,
     months: int = 18,
     client_code: str | None = None,
+    workers: int | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> GenerateSummary:
-    """Make ``accounts`` agreements (with their customers and history) for one client, reproducibly."""
+    """Make ``accounts`` agreements (with their customers and history) for one client, reproducibly.
+
+    Chunks of customers are simulated in ``workers`` processes (default: one per core for large books)
+    while this process loads the finished ones in order; the rows are the same whatever ``workers`` is.
+    """
     if accounts < 1:
         raise InvalidInput("Generate at least one account", field="accounts")
     if not 1 <= months <= 120:
@@ -709,35 +923,31 @@ def generate_portfolio(
     prefix = "".join(character for character in client.code.upper() if character.isalnum())[:3] or "FP"
     summary = GenerateSummary(client.code, customers=customers, agreements=accounts)
     summary.behaviours = {name: int((behaviours == name).sum()) for name in BEHAVIOURS}
+    suffix = "+00:00" if connection.vendor == "postgresql" else ""
+    plans = []
+    for first in range(0, customers, CHUNK_CUSTOMERS):
+        last = min(first + CHUNK_CUSTOMERS, customers)
+        first_agreement = int(cumulative[first - 1]) if first else 0
+        last_agreement = first_agreement + int(counts[first:last].sum())
+        plans.append(ChunkPlan(
+            first, first_agreement, counts[first:last], products[first_agreement:last_agreement],
+            behaviours[first_agreement:last_agreement], regions[first:last], states[first:last], ages[first:last],
+            first_names[first:last], last_names[first:last], seeds[first:last], client.pk, client.base_currency,
+            prefix, as_of, months, suffix,
+        ))  # fmt: skip
     loader = BulkLoader()
-    context = _Ids(loader, client)
-    agreement_index = 0
     with transaction.atomic():
+        loader.share(shared_values(client))
         if accounts >= SUSPEND_KEYS_FROM:
-            loader.suspend_foreign_keys(list(TABLE_COLUMNS))
-        for chunk_start in range(0, customers, CHUNK_CUSTOMERS):
-            chunk_end = min(chunk_start + CHUNK_CUSTOMERS, customers)
-            chunk_agreements = int(counts[chunk_start:chunk_end].sum())
-            batch = Batch()
-            for index in range(chunk_start, chunk_end):
-                rnd = random.Random(int(seeds[index]))
-                customer_id = context.customers.take()
-                region = str(regions[index])
-                state = str(states[index])
-                _customer_rows(batch, context, client, customer_id, index, prefix, region, state,
-                               FIRST_NAMES[first_names[index]], LAST_NAMES[last_names[index]], int(ages[index]),
-                               as_of, rnd)  # fmt: skip
-                for _ in range(int(counts[index])):
-                    _agreement_rows(batch, context, client, customer_id, agreement_index, prefix,
-                                    str(products[agreement_index]), str(behaviours[agreement_index]), as_of, months,
-                                    rnd)  # fmt: skip
-                    agreement_index += 1
-            written = batch.flush(loader)
+            loader.suspend_checks(list(TABLE_COLUMNS))
+        chosen = default_workers(accounts) if workers is None else workers
+        for plan, rows in zip(plans, _chunks_in_order(plans, chosen), strict=True):
+            written = loader.write_chunk(rows)
             summary.instalments += written[ScheduleInstalment]
             summary.ledger_entries += written[LedgerEntry]
             summary.allocations += written[PaymentAllocation]
             if on_progress:
-                on_progress(chunk_agreements)
+                on_progress(int(plan.counts.sum()))
         loader.finish()
         record_event(
             actor=ACTOR,
@@ -767,87 +977,89 @@ def _client(code: str | None) -> Client:
 
 
 class _Ids:
-    """One id counter per table."""
+    """One id counter per table, and what every row of the chunk shares."""
 
-    def __init__(self, loader: BulkLoader, client: Client) -> None:
-        self.customers = IdCounter(loader, Customer)
-        self.addresses = IdCounter(loader, Address)
-        self.contacts = IdCounter(loader, ContactPoint)
-        self.preferences = IdCounter(loader, ContactPreference)
-        self.cues = IdCounter(loader, VulnerabilityCue)
-        self.third_parties = IdCounter(loader, ThirdParty)
-        self.agreements = IdCounter(loader, Agreement)
-        self.fee_terms = IdCounter(loader, FeeTerm)
-        self.instalments = IdCounter(loader, ScheduleInstalment)
-        self.entries = IdCounter(loader, LedgerEntry)
-        self.allocations = IdCounter(loader, PaymentAllocation)
-        self.arrears = IdCounter(loader, ArrearsState)
-        self.buckets = IdCounter(loader, BucketHistory)
-        self.statuses = IdCounter(loader, StatusHistory)
-        self.currency = client.base_currency
-        self.client_id: int = client.pk
+    def __init__(self, client_id: int, currency: str, timestamp_suffix: str) -> None:
+        self.customers = IdCounter()
+        self.addresses = IdCounter()
+        self.contacts = IdCounter()
+        self.preferences = IdCounter()
+        self.cues = IdCounter()
+        self.third_parties = IdCounter()
+        self.agreements = IdCounter()
+        self.fee_terms = IdCounter()
+        self.instalments = IdCounter()
+        self.entries = IdCounter()
+        self.allocations = IdCounter()
+        self.arrears = IdCounter()
+        self.buckets = IdCounter()
+        self.statuses = IdCounter()
+        self.currency = currency
+        self.client_id = client_id
+        self.suffix = timestamp_suffix
+
+    def noon(self, day: date) -> str:
+        return _noon(day, self.suffix)
 
 
-def _customer_rows(batch: Batch, chunk: _Ids, client: Client, customer_id: int, index: int, prefix: str,
+def _customer_rows(batch: Batch, chunk: _Ids, customer_id: int, index: int, prefix: str,
                    region: str, state: str, first: str, last: str, age: int, as_of: date,
                    rnd: random.Random) -> None:  # fmt: skip
-    client_id = chunk.client_id
     title = rnd.choices(TITLES, TITLE_SHARE)[0]
     born = _add_months(as_of, -12 * age) - timedelta(days=rnd.randint(1, 364))
-    batch.add(Customer, (customer_id, client_id, f"{prefix}C{index + 1:07d}", title, first, last, born,
-                         rules.name_key(last), rules.name_key(first, last), _noon(as_of)))  # fmt: skip
+    batch.add(Customer, (customer_id, f"{prefix}C{index + 1:07d}", title, first, last, born,
+                         rules.name_key(last), rules.name_key(first, last), chunk.noon(as_of)))  # fmt: skip
     country, area = ("US", state) if region == "US" else ("GB", region)
     postcode = _postcode(region, state, rnd)
     town = rnd.choice(TOWNS[state if region == "US" else region])
     line1 = f"{rnd.randint(1, 240)} {rnd.choice(STREETS)}"
-    batch.add(Address, (chunk.addresses.take(), client_id, customer_id, "home", line1, "", town, postcode,
+    batch.add(Address, (chunk.addresses.take(), customer_id, "home", line1, "", town, postcode,
                         rules.normalise_postcode(postcode), country, area, True))  # fmt: skip
     if rnd.random() < 0.08:
         old = _postcode(region, state, rnd)
-        batch.add(Address, (chunk.addresses.take(), client_id, customer_id, "previous",
+        batch.add(Address, (chunk.addresses.take(), customer_id, "previous",
                             f"{rnd.randint(1, 240)} {rnd.choice(STREETS)}", "", town, old,
                             rules.normalise_postcode(old), country, area, False))  # fmt: skip
     if rnd.random() < 0.95:
         mobile = _phone(region, rnd)
         opted_out = rnd.random() < 0.03
-        batch.add(ContactPoint, (chunk.contacts.take(), client_id, customer_id, "phone", "mobile", mobile,
+        batch.add(ContactPoint, (chunk.contacts.take(), customer_id, "phone", "mobile", mobile,
                                  rules.normalise_phone(mobile), True, rnd.random() < 0.9, rnd.random() < 0.6, False,
-                                 opted_out, _noon(as_of - timedelta(days=rnd.randint(1, 300))) if opted_out else None))  # fmt: skip
+                                 opted_out, chunk.noon(as_of - timedelta(days=rnd.randint(1, 300))) if opted_out else None))  # fmt: skip
     if rnd.random() < 0.3:
         landline = _phone(region, rnd).replace("07", "01", 1) if region != "US" else _phone(region, rnd)
-        batch.add(ContactPoint, (chunk.contacts.take(), client_id, customer_id, "phone", "home", landline,
+        batch.add(ContactPoint, (chunk.contacts.take(), customer_id, "phone", "home", landline,
                                  rules.normalise_phone(landline), False, True, False, False, False, None))  # fmt: skip
     if rnd.random() < 0.7:
         domain = rnd.choice(["example.com", "example.org", "example.net"])
         email = f"{first}.{last}{index + 1}@{domain}".lower().replace("'", "")
-        batch.add(ContactPoint, (chunk.contacts.take(), client_id, customer_id, "email", "personal", email,
+        batch.add(ContactPoint, (chunk.contacts.take(), customer_id, "email", "personal", email,
                                  email, False, False, False, rnd.random() < 0.5, False, None))  # fmt: skip
     if rnd.random() < 0.2:
         draw = rnd.random()
         if draw < 0.5:
-            batch.add(ContactPreference, (chunk.preferences.take(), client_id, customer_id,
+            batch.add(ContactPreference, (chunk.preferences.take(), customer_id,
                                           rnd.choice(["call", "sms", "email", "letter"]), True, False, None, None,
                                           [], "Preferred channel"))  # fmt: skip
         elif draw < 0.8:
-            batch.add(ContactPreference, (chunk.preferences.take(), client_id, customer_id, "call", False, False,
+            batch.add(ContactPreference, (chunk.preferences.take(), customer_id, "call", False, False,
                                           "17:30:00" if rnd.random() < 0.5 else "09:00:00",
                                           "20:00:00" if rnd.random() < 0.5 else "12:00:00",
                                           [0, 1, 2, 3, 4] if rnd.random() < 0.5 else [], "Works shifts"))  # fmt: skip
         else:
-            batch.add(ContactPreference, (chunk.preferences.take(), client_id, customer_id,
+            batch.add(ContactPreference, (chunk.preferences.take(), customer_id,
                                           rnd.choice(["call", "sms"]), False, True, None, None, [],
                                           "Asked not to be contacted this way"))  # fmt: skip
     if rnd.random() < 0.12:
         driver, description, temporary = rnd.choices(VULNERABILITY, VULNERABILITY_SHARE)[0]
         recorded = as_of - timedelta(days=rnd.randint(1, 500))
-        batch.add(VulnerabilityCue, (chunk.cues.take(), client_id, customer_id, driver, description, temporary,
+        batch.add(VulnerabilityCue, (chunk.cues.take(), customer_id, driver, description, temporary,
                                      recorded + timedelta(days=180) if temporary else None, "Explicit consent",
                                      recorded))  # fmt: skip
 
 
-def _agreement_rows(batch: Batch, chunk: _Ids, client: Client, customer_id: int, index: int, prefix: str,
+def _agreement_rows(batch: Batch, chunk: _Ids, customer_id: int, index: int, prefix: str,
                     product: str, behaviour: str, as_of: date, months: int, rnd: random.Random) -> None:  # fmt: skip
-    client_id = chunk.client_id
     agreement_id = chunk.agreements.take()
     terms = _terms(product, rnd, as_of, months)
     first_instalment = chunk.instalments.take_many(len(terms.schedule))
@@ -856,40 +1068,40 @@ def _agreement_rows(batch: Batch, chunk: _Ids, client: Client, customer_id: int,
     status = moves[-1][2]
     disputed = as_of - timedelta(days=rnd.randint(1, 60)) if rnd.random() < 0.015 else None
     currency = chunk.currency
-    batch.add(Agreement, (agreement_id, client_id, customer_id, f"{prefix}{index + 1:08d}", product, currency,
+    batch.add(Agreement, (agreement_id, customer_id, f"{prefix}{index + 1:08d}", product, currency,
                           terms.rate_bp, terms.instalment, terms.frequency, terms.term, terms.credit_limit,
                           terms.balloon, terms.opened_on, terms.first_due_on, terms.end_on, status, life.balance,
                           disputed))  # fmt: skip
-    batch.add(FeeTerm, (chunk.fee_terms.take(), client_id, agreement_id, *LATE_FEE))
-    batch.add(FeeTerm, (chunk.fee_terms.take(), client_id, agreement_id, *RETURNED_FEE))
+    batch.add(FeeTerm, (chunk.fee_terms.take(), agreement_id, *LATE_FEE))
+    batch.add(FeeTerm, (chunk.fee_terms.take(), agreement_id, *RETURNED_FEE))
     for sequence, (due_on, interest, principal) in enumerate(terms.schedule, start=1):
         instalment_id = first_instalment + sequence - 1
         paid_interest, paid_principal = life.paid[instalment_id]
-        batch.add(ScheduleInstalment, (instalment_id, client_id, agreement_id, sequence, due_on, interest, principal,
+        batch.add(ScheduleInstalment, (instalment_id, agreement_id, sequence, _iso(due_on), interest, principal,
                                        interest + principal, paid_interest, paid_principal,
                                        paid_interest + paid_principal))  # fmt: skip
     for entry_id, kind, amount, posted_on, fee_type, reference in life.entries:
-        batch.add(LedgerEntry, (entry_id, client_id, agreement_id, kind, amount, currency, posted_on,
-                                _noon(posted_on), fee_type, None, reference, "", ACTOR.label))  # fmt: skip
+        batch.add(LedgerEntry, (entry_id, agreement_id, kind, amount, _iso(posted_on), chunk.noon(posted_on),
+                                fee_type, reference))  # fmt: skip
     for entry_id, component, instalment_id, fee_id, amount in life.allocations:
-        batch.add(PaymentAllocation, (chunk.allocations.take(), client_id, entry_id, component, instalment_id,
+        batch.add(PaymentAllocation, (chunk.allocations.take(), entry_id, component, instalment_id,
                                       fee_id, amount))  # fmt: skip
     arrears, missed, dpd, oldest = life.arrears
-    batch.add(ArrearsState, (chunk.arrears.take(), client_id, agreement_id, as_of, arrears, missed, dpd, oldest,
+    batch.add(ArrearsState, (chunk.arrears.take(), agreement_id, as_of, arrears, missed, dpd, oldest,
                              rules.bucket_for(dpd)))  # fmt: skip
     for day, from_bucket, to_bucket, days, amount in life.buckets:
-        batch.add(BucketHistory, (chunk.buckets.take(), client_id, agreement_id, day, from_bucket, to_bucket, days,
-                                  amount, _noon(day)))  # fmt: skip
+        batch.add(BucketHistory, (chunk.buckets.take(), agreement_id, _iso(day), from_bucket, to_bucket, days,
+                                  amount, chunk.noon(day)))  # fmt: skip
     for day, from_status, to_status, reason in moves:
-        batch.add(StatusHistory, (chunk.statuses.take(), client_id, agreement_id, from_status, to_status, day,
-                                  _noon(day), ACTOR.label, reason))  # fmt: skip
+        batch.add(StatusHistory, (chunk.statuses.take(), agreement_id, from_status, to_status, day,
+                                  chunk.noon(day), reason))  # fmt: skip
     troubled = behaviour in ("persistent", "rolls_to_default", "cures") and missed > 0
     if rnd.random() < (0.25 if troubled else 0.01):
         kind = "debt_adviser" if troubled else rnd.choice(["power_of_attorney", "relative", "representative"])
         organisation = rnd.choice(
             ["StepChange Debt Charity", "Citizens Advice", "National Debtline", "PayPlan"]
         )
-        batch.add(ThirdParty, (chunk.third_parties.take(), client_id, customer_id,
+        batch.add(ThirdParty, (chunk.third_parties.take(), customer_id,
                                agreement_id if troubled else None, kind,
                                f"{rnd.choice(FIRST_NAMES)} {rnd.choice(LAST_NAMES)}",
                                organisation if kind == "debt_adviser" else "", "", "",
