@@ -218,13 +218,15 @@ def test_a_payment_of_a_promised_amount_matches_by_name_and_keeps_the_promise(cl
 
 
 def test_a_file_posts_its_lines_in_file_order_and_in_bulk(client_a, book, monkeypatch):
-    """Auto-matched lines go to the ledger through post_payments in batches, each line's match keeping its own
+    """Auto-matched lines go to the ledger through post_payments_in_bulk in batches, each line's match keeping its own
     entry, and two payments to one agreement allocate in the file's order (the first pays January)."""
     monkeypatch.setattr(actions, "POSTING_BATCH", 2)
     calls = []
-    real = actions.accounts_actions.post_payments
+    real = actions.accounts_actions.post_payments_in_bulk
     monkeypatch.setattr(
-        actions.accounts_actions, "post_payments", lambda **kwargs: calls.append(kwargs) or real(**kwargs)
+        actions.accounts_actions,
+        "post_payments_in_bulk",
+        lambda **kwargs: calls.append(kwargs) or real(**kwargs),
     )
     summary = import_lines(
         client_a,

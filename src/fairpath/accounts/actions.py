@@ -553,29 +553,65 @@ def _allocate(
     return allocations
 
 
-def _load_books(agreement_ids: Sequence[int]) -> dict[int, _Book]:
-    """Open instalments (one query per id chunk) and fees outstanding of locked agreements."""
+def _any_id(column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
+    """``column`` is one of ``ids``: one array parameter on PostgreSQL, an IN list elsewhere (SQLite)."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s::bigint[])", ["{" + ",".join(str(int(i)) for i in ids) + "}"]
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
+_INSTALMENT_COLUMNS = ("agreement_id", "id", "due_on", "interest_due_minor", "principal_due_minor",
+                       "amount_due_minor", "interest_paid_minor", "principal_paid_minor", "amount_paid_minor")  # fmt: skip
+
+
+def _load_books(
+    agreement_ids: Sequence[int], reach: dict[int, tuple[date, int | None]] | None = None
+) -> dict[int, _Book]:
+    """Open instalments (one query per id chunk) and fees outstanding of locked agreements.
+
+    ``reach`` (PostgreSQL): per agreement, the last day its payments are received and the most they add up
+    to (None: no limit). Paying ahead takes due dates in turn (oldest first), each paid in full before the
+    next is reached, so a due date after the last day whose earlier future dates already owe at least that
+    total can never be reached, and is not read (a loan's far future instalments stay in the database).
+    """
     books = {agreement_id: _Book([], {}) for agreement_id in agreement_ids}
+    quote = connection.ops.quote_name
+    table = quote(ScheduleInstalment._meta.db_table)
+    columns = ", ".join(quote(name) for name in _INSTALMENT_COLUMNS)
+    open_only = f"{quote('amount_paid_minor')} < {quote('amount_due_minor')}"
+    order = f"ORDER BY {quote('agreement_id')}, {quote('due_on')}, {quote('sequence')}"
     for chunk in _chunks(agreement_ids):
-        rows = (
-            ScheduleInstalment.objects.filter(
-                agreement_id__in=chunk, amount_paid_minor__lt=F("amount_due_minor")
-            )
-            .order_by("agreement_id", "due_on", "sequence")
-            .values_list(
-                "agreement_id",
-                "id",
-                "due_on",
-                "interest_due_minor",
-                "principal_due_minor",
-                "amount_due_minor",
-                "interest_paid_minor",
-                "principal_paid_minor",
-                "amount_paid_minor",
-            )
-        )
-        for agreement_id, *values in rows:
-            books[agreement_id].instalments.append(_OpenInstalment(*values))
+        with connection.cursor() as cursor:
+            if reach is not None and connection.vendor == "postgresql":
+                owed = (
+                    "GREATEST(i.interest_due_minor - i.interest_paid_minor, 0)"
+                    " + GREATEST(i.principal_due_minor - i.principal_paid_minor, 0)"
+                )
+                cursor.execute(
+                    f"SELECT {columns} FROM (SELECT i.*, r.total, r.last_day, "  # noqa: S608
+                    f"SUM({owed}) FILTER (WHERE i.due_on > r.last_day) OVER (PARTITION BY i.agreement_id "
+                    "ORDER BY i.due_on RANGE UNBOUNDED PRECEDING) AS through_date, "
+                    f"SUM({owed}) OVER (PARTITION BY i.agreement_id, i.due_on) AS on_date "
+                    f"FROM {table} i JOIN unnest(%s::bigint[], %s::date[], %s::bigint[]) AS r(id, last_day, total) "
+                    f"ON i.agreement_id = r.id WHERE i.{open_only}) s "
+                    "WHERE due_on <= last_day OR total IS NULL OR through_date - on_date < total "
+                    f"{order}",
+                    [
+                        "{" + ",".join(str(pk) for pk in chunk) + "}",
+                        "{" + ",".join(reach[pk][0].isoformat() for pk in chunk) + "}",
+                        "{"
+                        + ",".join("NULL" if reach[pk][1] is None else str(reach[pk][1]) for pk in chunk)
+                        + "}",
+                    ],
+                )
+            else:
+                condition, params = _any_id(quote("agreement_id"), chunk)
+                cursor.execute(
+                    f"SELECT {columns} FROM {table} WHERE {condition} AND {open_only} {order}",  # noqa: S608
+                    params,
+                )
+            for agreement_id, *values in cursor.fetchall():
+                books[agreement_id].instalments.append(_OpenInstalment(*values))
     for agreement_id, fees in _fees_outstanding(agreement_ids).items():
         books[agreement_id].fees = {
             fee_id: [posted_on, amount] for fee_id, (posted_on, amount) in fees.items()
@@ -584,26 +620,86 @@ def _load_books(agreement_ids: Sequence[int]) -> dict[int, _Book]:
 
 
 def _add_by_pk(model: Any, deltas: dict[int, dict[str, int]], fields: Sequence[str]) -> None:
-    """Move numeric columns by per-row amounts with one ``SET col = col + %s`` statement run for every row
-    (executemany): an atomic add, like ``F()``, never a value read back and written."""
+    """Move numeric columns by per-row amounts: an atomic ``col = col + delta``, like ``F()``, never a value
+    read back and written. PostgreSQL: one statement joining the deltas as arrays; SQLite: executemany."""
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    columns = ", ".join(f"{quote(name)} = {quote(name)} + %s" for name in fields)
-    params = [[moves.get(name, 0) for name in fields] + [pk] for pk, moves in sorted(deltas.items())]
-    if params:
-        with connection.cursor() as cursor:
-            cursor.executemany(f"UPDATE {table} SET {columns} WHERE {quote('id')} = %s", params)  # noqa: S608
+    rows = sorted(deltas.items())
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = ", ".join("%s::bigint[]" for _ in range(len(fields) + 1))
+            names = ", ".join(["pk", *(f"d{n}" for n in range(len(fields)))])
+            moves = ", ".join(f"{quote(name)} = t.{quote(name)} + v.d{n}" for n, name in enumerate(fields))
+            params = ["{" + ",".join(str(pk) for pk, _ in rows) + "}"] + [
+                "{" + ",".join(str(changes.get(name, 0)) for _, changes in rows) + "}" for name in fields
+            ]
+            cursor.execute(
+                f"UPDATE {table} AS t SET {moves} FROM unnest({arrays}) AS v({names}) "  # noqa: S608
+                f"WHERE t.{quote('id')} = v.pk",
+                params,
+            )
+            return
+        columns = ", ".join(f"{quote(name)} = {quote(name)} + %s" for name in fields)
+        cursor.executemany(
+            f"UPDATE {table} SET {columns} WHERE {quote('id')} = %s",  # noqa: S608
+            [[changes.get(name, 0) for name in fields] + [pk] for pk, changes in rows],
+        )
+
+
+def insert_rows(model: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:
+    """Insert rows (values for ``columns``, given by attribute name; every non-null column must be among
+    them) and return the new ids in order, without building a model instance per row where it can.
+
+    PostgreSQL: the ids are drawn from the table's own sequence in one query (safe beside other writers)
+    and the rows are sent with COPY. Elsewhere (SQLite): ``bulk_create``, which reads the ids back.
+    """
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        created = model._default_manager.bulk_create(
+            [model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=BATCH_SIZE
+        )
+        return [obj.pk for obj in created]
+    quote = connection.ops.quote_name
+    table = model._meta.db_table
+    names = ", ".join(quote(name) for name in ["id", *(model._meta.get_field(c).column for c in columns)])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)]
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+            for pk, row in zip(ids, rows, strict=True):
+                copy.write_row((pk, *row))
+    return ids
+
+
+_ENTRY_COLUMNS = ("client_id", "agreement_id", "kind", "amount_minor", "currency", "posted_on", "created_at",
+                  "fee_type", "reverses_id", "reference", "description", "actor_label")  # fmt: skip
+_ALLOCATION_COLUMNS = ("client_id", "entry_id", "component", "instalment_id", "fee_entry_id", "amount_minor")
 
 
 def post_payments(*, payments: Sequence[PaymentToPost], actor: Actor, reason: str = "") -> list[LedgerEntry]:
     """Post many payments at once, each exactly as :func:`post_payment` would, in the order given.
 
     LEDGER-WATERFALL for each payment, against the schedule and fees as the payments before it left them (so
-    several payments to one agreement allocate in turn). Set-based: the agreements are locked in id order,
-    their open instalments and fees are read once, allocations are computed in memory, and entries,
-    allocations, instalment paid amounts, balances (atomic ``col = col + delta``) and audit rows are written
-    in bulk. Any payment that cannot be posted refuses the whole batch and nothing is written. Returns the
-    entries in order.
+    several payments to one agreement allocate in turn). Any payment that cannot be posted refuses the whole
+    batch and nothing is written. Returns the entries in order (see :func:`post_payments_in_bulk`).
+    """
+    ids = post_payments_in_bulk(payments=payments, actor=actor, reason=reason)
+    entries = LedgerEntry.objects.in_bulk(ids)
+    return [entries[pk] for pk in ids]
+
+
+def post_payments_in_bulk(*, payments: Sequence[PaymentToPost], actor: Actor, reason: str = "") -> list[int]:
+    """:func:`post_payments` for files of many thousands of payments: the same postings, returning the new
+    entries' ids in order instead of loading them.
+
+    Set-based: the agreements are locked in id order, their open instalments and fees are read once,
+    allocations are computed in memory, and entries and allocations (COPY on PostgreSQL), instalment paid
+    amounts and balances (atomic ``col = col + delta``) and audit rows are written in bulk.
     """
     for payment in payments:
         if not isinstance(payment.amount_minor, int) or payment.amount_minor <= 0:
@@ -612,72 +708,83 @@ def post_payments(*, payments: Sequence[PaymentToPost], actor: Actor, reason: st
         return []
     agreement_ids = sorted({payment.agreement_id for payment in payments})
     label = actor_label(actor)
+    quote = connection.ops.quote_name
     with transaction.atomic():
-        locked: dict[int, Agreement] = {}
+        # (client id, product, currency, balance) of each agreement, locked in id order
+        locked: dict[int, tuple[int, str, str, int]] = {}
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
         for chunk in _chunks(agreement_ids):
-            locked.update(
-                (agreement.pk, agreement)
-                for agreement in Agreement.objects.select_for_update().filter(id__in=chunk).order_by("id")
-            )
+            condition, params = _any_id(quote("id"), chunk)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {quote('id')}, {quote('client_id')}, {quote('product')}, {quote('currency')}, "  # noqa: S608
+                    f"{quote('balance_minor')} FROM {quote(Agreement._meta.db_table)} WHERE {condition} "
+                    f"ORDER BY {quote('id')}{lock}",
+                    params,
+                )
+                for agreement_id, client_id, product, currency, balance in cursor.fetchall():
+                    locked[agreement_id] = (client_id, product, currency, balance)
         for payment in payments:
-            agreement = locked.get(payment.agreement_id)
-            if agreement is None:
+            found = locked.get(payment.agreement_id)
+            if found is None:
                 raise InvalidInput(f"There is no agreement {payment.agreement_id}", field="agreement_id")
-            _check_currency(agreement, payment.currency)
+            if payment.currency != found[2]:
+                raise InvalidInput(
+                    f"This agreement is in {found[2]}; a posting in {payment.currency} is refused",
+                    field="currency",
+                )
         overrides = {
             (setting.client_id, setting.product): setting.policy()
             for setting in WaterfallSetting.objects.filter(
-                client_id__in=sorted({agreement.client_id for agreement in locked.values()})
+                client_id__in=sorted({client_id for client_id, _, _, _ in locked.values()})
             )
         }
         policies = {
-            agreement.pk: rules.waterfall_for(
-                agreement.product, overrides.get((agreement.client_id, agreement.product))
-            )
-            for agreement in locked.values()
+            agreement_id: rules.waterfall_for(product, overrides.get((client_id, product)))
+            for agreement_id, (client_id, product, _, _) in locked.items()
         }
-        books = _load_books(agreement_ids)
-        balances = {agreement_id: agreement.balance_minor for agreement_id, agreement in locked.items()}
-        entries: list[LedgerEntry] = []
+        reach: dict[int, tuple[date, int | None]] = {}
+        for payment in payments:
+            last_day, total = reach.get(payment.agreement_id, (payment.posted_on, 0))
+            reach[payment.agreement_id] = (
+                max(last_day, payment.posted_on),
+                (total or 0) + payment.amount_minor,
+            )
+        for agreement_id, policy in policies.items():
+            if policy.due_order is not rules.DueOrder.OLDEST_FIRST:  # every future interest comes first
+                reach[agreement_id] = (reach[agreement_id][0], None)
+        books = _load_books(agreement_ids, reach)
+        balances = {agreement_id: row[3] for agreement_id, row in locked.items()}
+        now = timezone.now()
+        entry_rows: list[tuple] = []
         planned: list[tuple[list[rules.Allocation], int]] = []
         for payment in payments:
-            agreement = locked[payment.agreement_id]
+            client_id, _, currency, _ = locked[payment.agreement_id]
             allocations = _allocate(
-                books[agreement.pk], payment.amount_minor, payment.posted_on, policies[agreement.pk]
+                books[payment.agreement_id],
+                payment.amount_minor,
+                payment.posted_on,
+                policies[payment.agreement_id],
             )
-            entries.append(
-                LedgerEntry(
-                    client_id=agreement.client_id,
-                    agreement=agreement,
-                    kind=rules.EntryKind.PAYMENT,
-                    amount_minor=-payment.amount_minor,
-                    currency=agreement.currency,
-                    posted_on=payment.posted_on,
-                    actor_label=label,
-                    reference=payment.reference,
-                    description=payment.description,
-                )
-            )
-            planned.append((allocations, balances[agreement.pk]))
-            balances[agreement.pk] -= payment.amount_minor
-        LedgerEntry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
-        rows: list[PaymentAllocation] = []
+            entry_rows.append(
+                (client_id, payment.agreement_id, rules.EntryKind.PAYMENT.value, -payment.amount_minor, currency,
+                 payment.posted_on, now, "", None, payment.reference, payment.description, label)
+            )  # fmt: skip
+            planned.append((allocations, balances[payment.agreement_id]))
+            balances[payment.agreement_id] -= payment.amount_minor
+        entry_ids = insert_rows(LedgerEntry, _ENTRY_COLUMNS, entry_rows)
+        rows: list[tuple] = []
         paid: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         events: list[PendingEvent] = []
-        for payment, entry, (allocations, before) in zip(payments, entries, planned, strict=True):
+        for payment, entry_id, (allocations, before) in zip(payments, entry_ids, planned, strict=True):
+            client_id = locked[payment.agreement_id][0]
             unallocated = 0
             for allocation in allocations:
                 kind, target = allocation.key if isinstance(allocation.key, tuple) else (None, None)
                 rows.append(
-                    PaymentAllocation(
-                        client_id=entry.client_id,
-                        entry=entry,
-                        component=allocation.component,
-                        instalment_id=target if kind == "i" else None,
-                        fee_entry_id=target if kind == "f" else None,
-                        amount_minor=allocation.amount_minor,
-                    )
-                )
+                    (client_id, entry_id, str(allocation.component), target if kind == "i" else None,
+                     target if kind == "f" else None, allocation.amount_minor)
+                )  # fmt: skip
                 if kind == "i":
                     moves = paid[target]
                     moves[_PAID_FIELD[allocation.component]] += allocation.amount_minor
@@ -687,31 +794,31 @@ def post_payments(*, payments: Sequence[PaymentToPost], actor: Actor, reason: st
             events.append(
                 PendingEvent(
                     "accounts.agreement",
-                    str(entry.agreement_id),
-                    entry.client_id,
+                    str(payment.agreement_id),
+                    client_id,
                     before={"balance_minor": before},
                     after={
-                        "entry": entry.pk,
+                        "entry": entry_id,
                         "amount_minor": payment.amount_minor,
                         "unallocated_minor": unallocated,
                         "balance_minor": before - payment.amount_minor,
                     },
                 )
             )
-        PaymentAllocation.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+        insert_rows(PaymentAllocation, _ALLOCATION_COLUMNS, rows)
         _add_by_pk(
             ScheduleInstalment, paid, ("interest_paid_minor", "principal_paid_minor", "amount_paid_minor")
         )
         _add_by_pk(
             Agreement,
             {
-                agreement_id: {"balance_minor": balances[agreement_id] - locked[agreement_id].balance_minor}
+                agreement_id: {"balance_minor": balances[agreement_id] - locked[agreement_id][3]}
                 for agreement_id in agreement_ids
             },
             ("balance_minor",),
         )
         record_events_bulk(actor=actor, action="accounts.payment_posted", events=events, reason=reason)
-    return entries
+    return entry_ids
 
 
 def post_payment(

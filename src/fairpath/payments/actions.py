@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from fairpath.accounts import actions as accounts_actions
@@ -31,11 +31,11 @@ from fairpath.governance.audit import (
     record_events_bulk,
 )
 from fairpath.payments import matching, parsers
-from fairpath.payments.book import load_book
+from fairpath.payments.book import any_of, load_book
 from fairpath.payments.models import Match, PaymentFile, SavedMapping, StatementLine
 
 CHUNK = 900
-POSTING_BATCH = 5000  # auto-matched payments posted per post_payments call, in file order
+POSTING_BATCH = 20_000  # auto-matched payments posted per post_payments_in_bulk call, in file order
 RECONCILER = SystemActor("reconciliation")
 
 
@@ -100,10 +100,6 @@ def save_mapping(
 
 
 # ----------------------------------------------------------------------------------------------------
-# The book, loaded in bulk
-
-
-# ----------------------------------------------------------------------------------------------------
 # Import
 
 
@@ -143,13 +139,7 @@ def import_file(
     column_mapping = mapping_for(client, mapping) if mapping else None
     parsed = parsers.parse(data, fmt, column_mapping)
     keys = natural_keys(client, parsed.lines)
-    known: set[str] = set()
-    for start in range(0, len(keys), CHUNK):
-        known |= set(
-            StatementLine.objects.filter(
-                client=client, natural_key__in=keys[start : start + CHUNK]
-            ).values_list("natural_key", flat=True)
-        )
+    known = _known_keys(client, keys)
     fresh = [(line, key) for line, key in zip(parsed.lines, keys, strict=True) if key not in known]
     receipts = [(line, key) for line, key in fresh if line.amount_minor > 0 and not line.is_return]
     returns = [(line, key) for line, key in fresh if line.is_return]
@@ -190,6 +180,34 @@ def import_file(
         ) from error
 
 
+def _known_keys(client: Client, keys: list[str]) -> set[str]:
+    """The natural keys among ``keys`` already imported for the client: one indexed query."""
+    if not keys:
+        return set()
+    condition, params = any_of(connection.ops.quote_name("natural_key"), sorted(set(keys)), "text")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {connection.ops.quote_name('natural_key')} FROM "  # noqa: S608
+            f"{connection.ops.quote_name(StatementLine._meta.db_table)} "
+            f"WHERE {connection.ops.quote_name('client_id')} = %s AND {condition}",
+            [client.pk, *params],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+_LINE_COLUMNS = ("client_id", "file_id", "line_no", "natural_key", "booked_on", "amount_minor", "currency",
+                 "reference", "payer_name", "bank_reference", "is_return", "return_code", "return_reason",
+                 "status", "created_at")  # fmt: skip
+_MATCH_COLUMNS = ("client_id", "line_id", "agreement_id", "amount_minor", "step", "confidence", "status",
+                  "entry_id", "reversal_id", "decided_by", "decided_at", "note")  # fmt: skip
+
+
+def _receipt_status(decision: matching.Decision, threshold: float) -> str:
+    if not decision.allocations:
+        return StatementLine.Status.SUSPENSE
+    return StatementLine.Status.POSTED if decision.is_auto(threshold) else StatementLine.Status.SUGGESTED
+
+
 def _import_parsed(
     client: Client,
     parsed: parsers.ParsedFile,
@@ -203,8 +221,18 @@ def _import_parsed(
     actor: Actor,
     threshold: float,
 ) -> ImportSummary:
+    """Write the file, its lines (each with the status its decision gives it), post what is sure, record
+    the matches and queue the exceptions: every write in bulk, a fixed number of statements per batch."""
     now = timezone.now()
     label = actor_label(actor)
+    receipt_decision = {key: decisions[index] for index, (_, key) in enumerate(receipts)}
+    return_keys = {key for _, key in returns}
+    statuses = {
+        key: (StatementLine.Status.SUSPENSE if key in return_keys  # a return found its payment: set below
+              else _receipt_status(receipt_decision[key], threshold) if key in receipt_decision
+              else StatementLine.Status.IGNORED)
+        for _, key in fresh
+    }  # fmt: skip
     with transaction.atomic():
         payment_file = PaymentFile.objects.create(
             client=client, sha256=digest, name=name[:255], format=parsed.format,
@@ -214,33 +242,42 @@ def _import_parsed(
             lines_total=len(parsed.lines), lines_net_minor=sum(line.amount_minor for line in parsed.lines),
             skipped=len(parsed.lines) - len(fresh), imported_at=now, imported_by=label,
         )  # fmt: skip
-        statement_lines = StatementLine.objects.bulk_create(
+        line_ids = accounts_actions.insert_rows(
+            StatementLine,
+            _LINE_COLUMNS,
             [
-                StatementLine(
-                    client=client,
-                    file=payment_file,
-                    line_no=line.line_no,
-                    natural_key=key,
-                    booked_on=line.booked_on,
-                    amount_minor=line.amount_minor,
-                    currency=line.currency,
-                    reference=line.reference[:500],
-                    payer_name=line.payer_name[:200],
-                    bank_reference=line.bank_reference[:120],
-                    is_return=line.is_return,
-                    return_code=line.return_code[:10],
-                    return_reason=line.return_reason[:200],
-                    status=StatementLine.Status.IGNORED,
-                    created_at=now,
-                )  # fmt: skip
+                (
+                    client.pk,
+                    payment_file.pk,
+                    line.line_no,
+                    key,
+                    line.booked_on,
+                    line.amount_minor,
+                    line.currency,
+                    line.reference[:500],
+                    line.payer_name[:200],
+                    line.bank_reference[:120],
+                    line.is_return,
+                    line.return_code[:10],
+                    line.return_reason[:200],
+                    statuses[key],
+                    now,
+                )
                 for line, key in fresh
-            ],
-            batch_size=2000,
+            ],  # fmt: skip
         )
-        by_key = {row.natural_key: row for row in statement_lines}
-        receipt_rows = [(by_key[key], decisions[index]) for index, (_, key) in enumerate(receipts)]
-        return_rows = [(by_key[key], return_decisions[index]) for index, (_, key) in enumerate(returns)]
-        counts = _apply_receipts(client, receipt_rows, threshold, actor, now)
+        id_of = {key: line_id for (_, key), line_id in zip(fresh, line_ids, strict=True)}
+        counts = _apply_receipts(
+            client,
+            [(line, id_of[key], receipt_decision[key]) for line, key in receipts],
+            threshold,
+            actor,
+            now,
+        )
+        return_lines = StatementLine.objects.in_bulk([id_of[key] for _, key in returns])
+        return_rows = [
+            (return_lines[id_of[key]], return_decisions[index]) for index, (_, key) in enumerate(returns)
+        ]
         counts["returned"], returned_suspense = _apply_returns(client, return_rows, actor, now)
         counts["suspense"] += returned_suspense
         counts["ignored"] = len(fresh) - len(receipts) - len(returns)
@@ -251,11 +288,19 @@ def _import_parsed(
             actor=actor, action="payments.file_imported", obj=payment_file,
             after={"format": parsed.format, "sha256": digest, **counts, "skipped": payment_file.skipped},
         )  # fmt: skip
-        _queue_exceptions(client, [row for row, _ in receipt_rows + return_rows], now)
+        _queue_exceptions(
+            client,
+            [_Exception(id_of[key], statuses[key], line.payer_name, line.amount_minor, line.currency,
+                        receipt_decision[key].allocations[0][0] if receipt_decision[key].allocations else None)
+             for line, key in receipts if statuses[key] != StatementLine.Status.POSTED]
+            + [_Exception(row.pk, row.status, row.payer_name, row.amount_minor, row.currency, None)
+               for row, _ in return_rows if row.status == StatementLine.Status.SUSPENSE],
+            now,
+        )  # fmt: skip
         touched = sorted(
             {
                 agreement_id
-                for _, decision in receipt_rows + return_rows
+                for decision in list(receipt_decision.values()) + [decision for _, decision in return_rows]
                 for agreement_id, _ in decision.allocations
             }
         )
@@ -269,36 +314,27 @@ def _import_parsed(
 
 def _apply_receipts(
     client: Client,
-    rows: list[tuple[StatementLine, matching.Decision]],
+    rows: list[tuple[parsers.ParsedLine, int, matching.Decision]],
     threshold: float,
     actor: Actor,
     now: Any,
 ) -> dict[str, int]:
+    """Post the sure matches through the accounts waterfall in file order, in batches, and record every
+    match (posted with its entry, or suggested) in bulk. The lines' statuses were written with the lines."""
     counts = {"posted": 0, "suggested": 0, "suspense": 0}
-    matches: list[Match] = []
+    matches: list[list[Any]] = []
     to_post: list[accounts_actions.PaymentToPost] = []
-    posted_matches: list[Match] = []
-    updates: dict[str, list[int]] = defaultdict(list)
+    posted_matches: list[list[Any]] = []
     label = actor_label(actor)
-    for line, decision in rows:
+    for line, line_id, decision in rows:
         if not decision.allocations:
-            updates[StatementLine.Status.SUSPENSE].append(line.pk)
             counts["suspense"] += 1
             continue
         auto = decision.is_auto(threshold)
         for agreement_id, amount in decision.allocations:
-            match = Match(
-                client=client,
-                line=line,
-                agreement_id=agreement_id,
-                amount_minor=amount,
-                step=decision.step,
-                confidence=decision.confidence,
-                status=Match.Status.POSTED if auto else Match.Status.SUGGESTED,
-                decided_by=label if auto else "",
-                decided_at=now if auto else None,
-                note=decision.note[:300],
-            )  # fmt: skip
+            match = [client.pk, line_id, agreement_id, amount, decision.step, decision.confidence,
+                     Match.Status.POSTED if auto else Match.Status.SUGGESTED, None, None,
+                     label if auto else "", now if auto else None, decision.note[:300]]  # fmt: skip
             matches.append(match)
             if auto:
                 to_post.append(
@@ -311,17 +347,14 @@ def _apply_receipts(
                     )  # fmt: skip
                 )
                 posted_matches.append(match)
-        status = StatementLine.Status.POSTED if auto else StatementLine.Status.SUGGESTED
-        updates[status].append(line.pk)
         counts["posted" if auto else "suggested"] += 1
     for start in range(0, len(to_post), POSTING_BATCH):
-        entries = accounts_actions.post_payments(payments=to_post[start : start + POSTING_BATCH], actor=actor)
-        for match, entry in zip(posted_matches[start : start + POSTING_BATCH], entries, strict=True):
-            match.entry = entry
-    Match.objects.bulk_create(matches, batch_size=2000)
-    for new_status, ids in updates.items():
-        for start in range(0, len(ids), CHUNK):
-            StatementLine.objects.filter(pk__in=ids[start : start + CHUNK]).update(status=new_status)
+        entry_ids = accounts_actions.post_payments_in_bulk(
+            payments=to_post[start : start + POSTING_BATCH], actor=actor
+        )
+        for match, entry_id in zip(posted_matches[start : start + POSTING_BATCH], entry_ids, strict=True):
+            match[7] = entry_id
+    accounts_actions.insert_rows(Match, _MATCH_COLUMNS, matches)
     return counts
 
 
@@ -344,6 +377,7 @@ def _apply_returns(
             if entry.pk not in reversed_ids:
                 payments[(entry.agreement_id, -entry.amount_minor)].append(entry)
     returned = suspense = 0
+    returned_ids: list[int] = []
     matches: list[Match] = []
     for line, decision in rows:
         amount = -line.amount_minor
@@ -356,8 +390,7 @@ def _apply_returns(
             if not candidates:
                 candidates = payments.get((agreement_id, amount), [])
         if not candidates or decision.confidence < 0.9:
-            StatementLine.objects.filter(pk=line.pk).update(status=StatementLine.Status.SUSPENSE)
-            suspense += 1
+            suspense += 1  # the line was written in suspense
             continue
         payment = candidates[0]
         payments[(payment.agreement_id, amount)].remove(payment)
@@ -373,8 +406,10 @@ def _apply_returns(
                   step=Match.Step.RETURN, confidence=decision.confidence, status=Match.Status.POSTED,
                   entry=payment, reversal=reversal, decided_by=actor_label(actor), decided_at=now, note=reason[:300])
         )  # fmt: skip
-        StatementLine.objects.filter(pk=line.pk).update(status=StatementLine.Status.RETURNED)
+        line.status = StatementLine.Status.RETURNED
+        returned_ids.append(line.pk)
         returned += 1
+    StatementLine.objects.filter(pk__in=returned_ids).update(status=StatementLine.Status.RETURNED)
     Match.objects.bulk_create(matches)
     return returned, suspense
 
@@ -391,26 +426,24 @@ def mark_promises_and_instalments(agreement_ids: Sequence[int], as_of: date) -> 
     detect_outcomes(agreement_ids=list(agreement_ids), as_of=as_of, actor=RECONCILER)
 
 
-def _queue_exceptions(client: Client, lines: list[StatementLine], now: Any) -> None:
-    """PAY-EXCEPTIONS: each suggestion and suspense line is a reconciliation exception work item."""
-    exceptions = [
-        line
-        for line in StatementLine.objects.filter(
-            pk__in=[line.pk for line in lines],
-            status__in=(StatementLine.Status.SUGGESTED, StatementLine.Status.SUSPENSE),
-        )
-    ]
+@dataclass(frozen=True)
+class _Exception:
+    line_id: int
+    status: str
+    payer_name: str
+    amount_minor: int
+    currency: str
+    agreement_id: int | None
+
+
+def _queue_exceptions(client: Client, exceptions: list[_Exception], now: Any) -> None:
+    """PAY-EXCEPTIONS: each suggestion and suspense line is a reconciliation exception work item (in bulk)."""
     if not exceptions:
         return
     try:
         from fairpath.work.actions import WorkItemSpec, create_work_items
     except ImportError:  # pragma: no cover - work not installed
         return
-    first_agreement = dict(
-        Match.objects.filter(line__in=exceptions)
-        .order_by("line_id", "id")
-        .values_list("line_id", "agreement_id")
-    )
     create_work_items(
         specs=[
             WorkItemSpec(
@@ -421,8 +454,8 @@ def _queue_exceptions(client: Client, lines: list[StatementLine], now: Any) -> N
                 due_at=now + timedelta(days=1),
                 value_minor=abs(line.amount_minor),
                 object_type="payments.statementline",
-                object_id=str(line.pk),
-                agreement_id=first_agreement.get(line.pk),
+                object_id=str(line.line_id),
+                agreement_id=line.agreement_id,
             )
             for line in exceptions
         ],
