@@ -19,6 +19,12 @@ def generate(
     client: str = typer.Option(
         None, "--client", help="Client code (created if missing; default 'synthetic')"
     ),
+    workers: int = typer.Option(
+        None,
+        "--workers",
+        min=0,
+        help="Processes simulating histories (default: one per core from 20k accounts)",
+    ),
 ) -> None:
     """Make a realistic, reproducible portfolio of customers and agreements with their payment history."""
     try:
@@ -46,6 +52,7 @@ def generate(
                 as_of=as_of_date,
                 months=months,
                 client_code=client,
+                workers=workers,
                 on_progress=lambda done: bar.advance(task, done),
             )
         except Refusal as refusal:

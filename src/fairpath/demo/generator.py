@@ -327,6 +327,7 @@ def _month_days(year: int, month: int) -> int:
     return calendar.monthrange(year, month)[1]
 
 
+@functools.lru_cache(maxsize=65536)  # the same few thousand (date, months) pairs recur across agreements
 def _add_months(day: date, months: int, on_day: int | None = None) -> date:
     """The same day (or ``on_day``) ``months`` later, clamped to the month's last day (31 Jan + 1 = 29 Feb)."""
     year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
@@ -1074,18 +1075,22 @@ def _agreement_rows(batch: Batch, chunk: _Ids, customer_id: int, index: int, pre
                           disputed))  # fmt: skip
     batch.add(FeeTerm, (chunk.fee_terms.take(), agreement_id, *LATE_FEE))
     batch.add(FeeTerm, (chunk.fee_terms.take(), agreement_id, *RETURNED_FEE))
+    add_instalment = batch.rows[ScheduleInstalment].append  # the three big tables: appended directly
     for sequence, (due_on, interest, principal) in enumerate(terms.schedule, start=1):
         instalment_id = first_instalment + sequence - 1
         paid_interest, paid_principal = life.paid[instalment_id]
-        batch.add(ScheduleInstalment, (instalment_id, agreement_id, sequence, _iso(due_on), interest, principal,
-                                       interest + principal, paid_interest, paid_principal,
-                                       paid_interest + paid_principal))  # fmt: skip
+        add_instalment((instalment_id, agreement_id, sequence, _iso(due_on), interest, principal,
+                        interest + principal, paid_interest, paid_principal, paid_interest + paid_principal))  # fmt: skip
+    add_entry = batch.rows[LedgerEntry].append
     for entry_id, kind, amount, posted_on, fee_type, reference in life.entries:
-        batch.add(LedgerEntry, (entry_id, agreement_id, kind, amount, _iso(posted_on), chunk.noon(posted_on),
-                                fee_type, reference))  # fmt: skip
-    for entry_id, component, instalment_id, fee_id, amount in life.allocations:
-        batch.add(PaymentAllocation, (chunk.allocations.take(), entry_id, component, instalment_id,
-                                      fee_id, amount))  # fmt: skip
+        add_entry((entry_id, agreement_id, kind, amount, _iso(posted_on), chunk.noon(posted_on), fee_type,
+                   reference))  # fmt: skip
+    add_allocation = batch.rows[PaymentAllocation].append
+    first_allocation = chunk.allocations.take_many(len(life.allocations))
+    for allocation_id, (entry_id, component, instalment_id, fee_id, amount) in enumerate(
+        life.allocations, start=first_allocation
+    ):
+        add_allocation((allocation_id, entry_id, component, instalment_id, fee_id, amount))
     arrears, missed, dpd, oldest = life.arrears
     batch.add(ArrearsState, (chunk.arrears.take(), agreement_id, as_of, arrears, missed, dpd, oldest,
                              rules.bucket_for(dpd)))  # fmt: skip
