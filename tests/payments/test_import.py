@@ -246,3 +246,34 @@ def test_a_file_posts_its_lines_in_file_order_and_in_bulk(client_a, book, monkey
     ]
     first, second = (m.entry.allocations.get().instalment for m in matches[:2])
     assert (first.sequence, second.sequence) == (1, 2)
+
+
+def _mt940(details: str, amount: str = "100,00") -> bytes:
+    return (
+        ":20:STMT\n:25:GB33BUKB20201555555555\n:60F:C261204GBP0,00\n"
+        f":61:261207C{amount}NTRFNONREF\n:86:{details}\n:62F:C261207GBP{amount}\n-\n"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "details",
+    [
+        "166?00GUTSCHRIFT?20MONATSRATE?32BROWN, ROBERT",
+        "/ORDP//NAME/ROBERT BROWN/ADDR/1 HIGH STREET/REMI/USTD//MONTHLY/",
+        "/CNTP/GB33BUKB20201555555555/BUKBGB22/MR ROBERT BROWN/LONDON//REMI/USTD//MONTHLY/",
+    ],
+)
+def test_mt940_structured_payer_name_feeds_the_name_matcher(client_a, book, details):
+    summary = actions.import_file(client=client_a, data=_mt940(details), name="s.sta", actor=SETUP)
+    assert summary.posted == 1
+    match = Match.objects.get()
+    assert (match.step, match.agreement_id) == ("name_amount", book["bob"].pk)
+    assert payments_on(book["bob"]) == [-10_000]
+
+
+def test_mt940_free_text_is_not_taken_for_a_name(client_a, book):
+    summary = actions.import_file(
+        client=client_a, data=_mt940("ROBERT BROWN MONTHLY"), name="s.sta", actor=SETUP
+    )
+    assert (summary.posted, summary.suspense) == (0, 1)
+    assert payments_on(book["bob"]) == []

@@ -143,3 +143,18 @@ def test_bad_mt940_line_names_the_line():
     data = sample("mt940.txt").replace(b":61:261207D15,00NCHGNONREF", b":61:26120XD15,00NCHGNONREF")
     with pytest.raises(MalformedFile, match="line 13"):
         parse(data)
+
+
+def test_mt940_structured_payer_names():
+    """Real-shaped :86: forms: a Sparkasse ?-style (SEPA labels in ?20-?29, name in ?32), Rabobank /ORDP//NAME/
+    with an address after it, ING /CNTP/account/BIC/name/city/, ABN AMRO /TRTP/.../NAME/, continuation lines."""
+    lines = parse(sample("mt940_structured.sta")).lines
+    assert [(line.reference, line.payer_name) for line in lines] == [
+        ("RATE DEZEMBER KUNDENNR NOCH OFFEN", "LOVELACE, ADA"),
+        ("AG00009876 DEC", "R. BROWN"),
+        ("AG 0000 5678", "ADA LOVELACE"),
+        ("GIFT", "A DE VRIES"),
+        ("KONTOFUEHRUNG", ""),
+    ]
+    assert [line.amount_minor for line in lines] == [12_000, 8_000, 5_000, 2_550, -1_000]
+    assert lines[1].bank_reference == "RABO0001" and lines[0].booked_on == date(2026, 12, 7)

@@ -204,6 +204,22 @@ def _xml(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
+def _mt940_details(index: int, line: SyntheticLine) -> str:
+    """The :86: field in the shapes banks use, in turn: SWIFT /EREF/../NAME/, German ?20/?32 subfields,
+    ING /CNTP/account/BIC/name/city/ with /REMI/USTD//, and free text (whose name cannot be read)."""
+    reference = line.reference.replace("?", " ").replace("/", " ")
+    payer = line.payer.replace("?", " ").replace("/", " ")
+    style = index % 4
+    if style == 0:
+        return f":86:/EREF/{reference}/NAME/{payer}"
+    if style == 1:
+        return (f":86:166?00GUTSCHRIFT?20{reference[:27]}?21{reference[27:54]}?32{payer[:27]}"
+                f"?33{payer[27:54]}")  # fmt: skip
+    if style == 2:
+        return f":86:/CNTP/GB33SYNT20000012345678/SYNTGB2L/{payer}/LONDON//REMI/USTD//{reference}/"
+    return f":86:{line.payer}\n{line.reference}"
+
+
 def render(fmt: str, lines: list[SyntheticLine], currency: str, *, seed: int) -> bytes:
     total = sum(line.amount_minor for line in lines)
     day = lines[0].booked_on
@@ -269,11 +285,7 @@ def render(fmt: str, lines: list[SyntheticLine], currency: str, *, seed: int) ->
             out.append(
                 f":61:{stamp}{entry}C{_money(line.amount_minor, currency, True)}NTRF{reference}//{line.bank_reference[:16]}"
             )
-            out.append(
-                f":86:/EREF/{line.reference}/NAME/{line.payer}"
-                if index % 2
-                else f":86:{line.payer}\n{line.reference}"
-            )
+            out.append(_mt940_details(index, line))
         out.append(f":62F:C{stamp}{currency}{_money(opening + total, currency, True)}")
         out.append("-")
         return ("\n".join(out) + "\n").encode()

@@ -62,8 +62,51 @@ def _balance(value: str, where: str) -> tuple[int, str, date]:
     return (amount if match["mark"] == "C" else -amount), currency, parse_date(match["date"], "%y%m%d", where)
 
 
+# Codes of the slash-delimited :86: style (SWIFT / Dutch and Belgian banks: ING, Rabobank, ABN AMRO, KBC).
+_SLASH_CODES = (
+    "EREF", "REMI", "NAME", "ORDP", "BENM", "MREF", "CNTP", "IREF", "SVWZ", "USTD", "STRD", "ADDR", "ID", "CSID",
+    "PURP", "RTRN", "ISDT", "ULTD", "ULTC", "ULTB", "ACCW", "BUSP", "CHGS", "TRCD", "MARF", "PREF", "TRTP", "IBAN",
+    "BIC", "CUR", "CREF", "OCMT", "EXCH",
+)  # fmt: skip
+_SLASH_FIELD = re.compile(r"/(" + "|".join(_SLASH_CODES) + r")/")
+_REFERENCE_CODES = ("REMI", "EREF", "USTD", "SVWZ", "MREF", "CREF")
+# German ?-style (GVC): ?20-?29 and ?60-?63 remittance, ?32-?33 the other party's name; SEPA prefixes in it.
+_SEPA_LABELS = re.compile(r"(?:EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|COAM|OAMT|SQTP|PURP)\+")
+
+
+def _slash_fields(flat: str) -> list[tuple[str, str]]:
+    """[(code, value)] in order; a value runs to the next known /CODE/ (it may itself hold slashes)."""
+    marks = list(_SLASH_FIELD.finditer(flat))
+    return [
+        (mark.group(1), flat[mark.end() : marks[n + 1].start() if n + 1 < len(marks) else len(flat)])
+        for n, mark in enumerate(marks)
+    ]
+
+
+def _slash_name(fields: list[tuple[str, str]]) -> str:
+    """/NAME/ (alone, or inside /ORDP/ or /BENM/); else the name part of /CNTP/account/BIC/name/city/."""
+    for code, value in fields:
+        if code == "NAME" and value.strip(" /"):
+            return value.strip(" /")
+    for code, value in fields:
+        if code == "CNTP":
+            parts = value.split("/")
+            if len(parts) >= 3 and parts[2].strip():
+                return parts[2].strip()
+    for code, value in fields:
+        if code in ("ORDP", "ULTD") and value.strip(" /"):
+            return value.strip(" /")
+    return ""
+
+
 def _details(text: str) -> tuple[str, str]:
-    """(reference text, payer name) from a :86: field."""
+    """(reference text, payer name) from a :86: field.
+
+    Structured forms are read for the payer's name so the name-and-amount step can use it: German ``?32``/
+    ``?33`` (after ``?20``-``?29`` remittance, SEPA ``EREF+``/``SVWZ+`` labels dropped), and the slash form
+    (``/NAME/``, ``/ORDP//NAME/``, ``/CNTP/account/BIC/name/city/``, ``/REMI/USTD//text/``). Free text is
+    all reference: which part of it is a name cannot be told.
+    """
     flat = text.replace("\n", "")
     if flat[3:4] == "?" or re.match(r"^\d{3}\?", flat):
         parts = dict.fromkeys(range(100), "")
@@ -72,16 +115,18 @@ def _details(text: str) -> tuple[str, str]:
         reference = "".join(parts[key] for key in range(20, 30)) + "".join(
             parts[key] for key in range(60, 64)
         )
-        return reference.strip(), (parts[32] + parts[33]).strip()
-    if "/" in flat and re.search(r"/(EREF|REMI|NAME|ORDP|MREF)/", flat):
-        fields: dict[str, str] = {}
-        for match in re.finditer(
-            r"/(EREF|REMI|NAME|ORDP|MREF|CNTP|IREF|SVWZ|USTD)/([^/]*(?:/(?!(?:EREF|REMI|NAME|ORDP|MREF|CNTP|IREF|SVWZ|USTD)/)[^/]*)*)",
-            flat,
-        ):  # noqa: E501
-            fields[match.group(1)] = match.group(2).strip()
-        reference = " ".join(v for k, v in fields.items() if k in ("REMI", "EREF", "USTD", "SVWZ", "MREF"))
-        return reference.strip(), fields.get("NAME", "") or fields.get("ORDP", "")
+        reference = " ".join(
+            word for word in _SEPA_LABELS.sub(" ", reference).split() if word != "NOTPROVIDED"
+        )
+        return reference, " ".join((parts[32] + parts[33]).split())
+    fields = _slash_fields(flat)
+    if fields:
+        reference = " ".join(
+            value.replace("USTD//", "").replace("STRD/", "").strip(" /")
+            for code, value in fields
+            if code in _REFERENCE_CODES and value.strip(" /") and value.strip(" /") != "NOTPROVIDED"
+        )
+        return " ".join(reference.split()), " ".join(_slash_name(fields).split())
     return " ".join(text.split()), ""
 
 
