@@ -54,4 +54,10 @@ def make_suspense_line(client: Client) -> StatementLine:
 def permission_matrix_samples(client: Client) -> dict[str, Any]:
     """Objects of ``client`` for tests/test_permission_matrix.py, one per URL argument of the payments pages."""
     line = make_suspense_line(client)
-    return {"line_id": lambda: line.pk, "file_id": lambda: line.file_id}
+    mapping = actions.save_mapping(
+        client=client,
+        name="matrix",
+        columns={"date": "Date", "amount": "Amount", "reference": "Ref"},
+        actor=SETUP,
+    )
+    return {"line_id": lambda: line.pk, "file_id": lambda: line.file_id, "mapping_id": lambda: mapping.pk}
