@@ -122,9 +122,10 @@ def test_the_cycle_segments_schedules_suppresses_and_creates_work(book):
     assert kinds == ["call_due", "call_due", "review"]
     # BS-START: the breathing space moved the status
     assert Agreement.objects.get(pk=book["spaced"].pk).status == "breathing_space"
-    # UK-NOSIA-FS: two missed and a shortfall of two instalments -> notice within 14 days beginning today
+    # UK-NOSIA-FS: the second missed instalment (29 February) met the trigger (two missed and a shortfall of
+    # two instalments): the notice is due within the 14 days beginning with that day, by 13 March
     notice = NoticeDue.objects.get(agreement=book["mid"], rule="UK-NOSIA-FS")
-    assert (notice.trigger_on, notice.send_by) == (DAY, date(2024, 3, 23))
+    assert (notice.trigger_on, notice.send_by) == (date(2024, 2, 29), date(2024, 3, 13))
     assert not NoticeDue.objects.filter(agreement=book["early"], rule="UK-NOSIA-FS").exists()
     us_notice = NoticeDue.objects.get(agreement=book["us"], rule="US-VALIDATION")
     # sent 10 March (Sunday): receipt 5 business days later = Friday 15 March; +30 days = 14 April
@@ -214,7 +215,7 @@ def test_a_late_nosia_freezes_charges_and_blocks_enforcement(book):
     cycle.run_cycle(run_date=DAY, close_day=False)  # the notice is not sent ...
     cycle.run_cycle(
         run_date=DAY + timedelta(days=14), close_day=False
-    )  # send_by was 23 March; still pending on 24 March
+    )  # send_by was 13 March; still pending on 24 March
     placement = ScheduledAction.objects.get(agreement=book["mid"], action="agency_placement")
     # the day-1 placement falls due on 24 March (no run in between) while the notice is late: blocked
     assert (placement.status, placement.rule) == ("suppressed", "UK-NOSIA-LATE")

@@ -1,5 +1,5 @@
-"""Counting time for collections rules: business days per part of the UK and US federal holidays, "within N
-days beginning with", 6-month repeats from the 31st, weekly NOSIA triggers, hold periods."""
+"""Counting time for collections rules: business days per part of the UK and US federal holidays, hold periods
+(the NOSIA counting rules are tested where they are decided, tests/communications)."""
 
 from __future__ import annotations
 
@@ -25,32 +25,6 @@ def test_validation_period_skips_weekends_and_federal_holidays():
     """US-VALIDATION: sent Thu 2 July 2026; Fri 3 July is Independence Day (observed); receipt is assumed
     5 business days later, Fri 10 July; the period ends 30 days after, 9 August."""
     assert rules.validation_period_end(date(2026, 7, 2), region="NY") == date(2026, 8, 9)
-
-
-def test_nosia_window_begins_with_the_trigger_day():
-    """UK-NOSIA-FS: within the 14 days beginning with the trigger day: the trigger day is day 1."""
-    assert rules.nosia_send_by(date(2026, 2, 1)) == date(2026, 2, 14)
-
-
-def test_nosia_repeats_six_months_later_from_month_ends():
-    assert rules.nosia_next_repeat(date(2026, 8, 31)) == date(2027, 2, 28)
-    assert rules.nosia_next_repeat(date(2027, 8, 31)) == date(2028, 2, 29)
-
-
-def test_weekly_agreements_need_four_missed_payments():
-    """UK-NOSIA-FS: 2 payments (monthly) or 4 (weekly) and a shortfall of at least their sum."""
-    assert rules.nosia_triggered(
-        missed_payments=2, arrears_minor=200, instalment_minor=100, frequency="monthly"
-    )
-    assert not rules.nosia_triggered(
-        missed_payments=2, arrears_minor=199, instalment_minor=100, frequency="monthly"
-    )
-    assert not rules.nosia_triggered(
-        missed_payments=3, arrears_minor=400, instalment_minor=100, frequency="weekly"
-    )
-    assert rules.nosia_triggered(
-        missed_payments=4, arrears_minor=400, instalment_minor=100, frequency="weekly"
-    )
 
 
 def test_breathing_space_and_advice_hold_periods():

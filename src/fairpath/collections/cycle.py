@@ -32,11 +32,11 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, Count, F, Max, Min, Q, Sum, Value, When
+from django.db.models import Count, F, Max, Min, Q, Sum
 from django.utils import timezone
 
 from fairpath.accounts import rules as account_rules
-from fairpath.accounts.actions import recompute_arrears
+from fairpath.accounts.actions import insert_rows, move_balances, recompute_arrears
 from fairpath.accounts.models import (
     Agreement,
     ArrearsState,
@@ -79,6 +79,41 @@ ENFORCEMENT_ACTIONS = frozenset({"agency_placement", "recoveries_transfer"})
 
 # A test hook: called with the shard number before its transaction commits (crash-safety tests raise here).
 shard_hook: Callable[[int], None] | None = None
+
+
+ENTRY_COLUMNS = ("client_id", "agreement_id", "kind", "amount_minor", "currency", "posted_on", "created_at",
+                 "fee_type", "reference", "description", "actor_label")  # fmt: skip
+NOTICE_COLUMNS = ("client_id", "agreement_id", "rule", "trigger_on", "send_by", "status", "remedy_on",
+                  "validation_ends_on", "arrears_minor", "run_date", "created_at")  # fmt: skip
+STATE_COLUMNS = ("client_id", "agreement_id", "strategy_version_id", "segment", "path", "entered_on",
+                 "next_step", "last_contact_on", "updated_on")  # fmt: skip
+ACTION_COLUMNS = ("client_id", "agreement_id", "key", "run_date", "action", "channel", "template", "segment",
+                  "path", "step_index", "strategy_version_id", "status", "rule", "message")  # fmt: skip
+
+
+@dataclass(slots=True)
+class PlannedAction:
+    """A step the cycle schedules (or suppresses), written with COPY as a ScheduledAction row."""
+
+    client_id: int
+    agreement_id: int
+    key: str
+    action: str
+    channel: str
+    template: str
+    segment: str
+    path: str
+    step_index: int
+    strategy_version_id: int
+    status: str
+    rule: str
+    message: str
+    pk: int | None = None
+
+    def row(self, run_date: date) -> tuple[Any, ...]:
+        return (self.client_id, self.agreement_id, self.key, run_date, self.action, self.channel, self.template,
+                self.segment, self.path, self.step_index, self.strategy_version_id, self.status, self.rule,
+                self.message)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -341,6 +376,7 @@ class ShardWork:
             + outcome.arrangements_broken
         )
         self.raise_notices()
+        self.move_unremedied_to_default()
         self.treat()
         if self.events:
             record_events_bulk(actor=self.actor, action="collections.cycle_changed", events=self.events)
@@ -498,7 +534,64 @@ class ShardWork:
         )
         for agreement_id, _old, new in moves:
             self.agreements[agreement_id]["status"] = new
+        self.events += [
+            PendingEvent(
+                "accounts.agreement",
+                str(agreement_id),
+                self.agreements[agreement_id]["client_id"],
+                before={"status": old},
+                after={"status": new, "reason": reason},
+            )
+            for agreement_id, old, new in moves
+        ]
         self.result.state_changes += len(moves)
+
+    # -------------------------------------------------------------------------------------- default
+
+    def move_unremedied_to_default(self) -> None:
+        """UK-DEFAULT: once the remedy date of a served default notice has passed (never on or before it)
+        and the sum it named was not paid by then, the agreement moves to default: a STATUS-TRANSITION with
+        its history row, audited with the batch. Not while a required arrears notice is late
+        (UK-NOSIA-LATE: the agreement is unenforceable), nor from a status that cannot default (a breathing
+        space, BS-EFFECT, waits for it to end)."""
+        target = account_rules.AgreementStatus.DEFAULT
+        candidates = list(
+            NoticeDue.objects.filter(
+                self.scope,
+                rule="UK-DEFAULT",
+                status=NoticeDue.Status.SENT,
+                remedy_on__lt=self.as_of,
+                agreement__status__in=[
+                    status.value
+                    for status, allowed in account_rules.STATUS_TRANSITIONS.items()
+                    if target in allowed and status != target
+                ],
+            )
+            .order_by("agreement_id", "-remedy_on")
+            .values_list("agreement_id", "agreement__status", "sent_on", "remedy_on", "arrears_minor")
+        )
+        latest: dict[int, tuple[str, date, date, int]] = {}
+        for agreement_id, status, sent_on, remedy_on, amount in candidates:
+            latest.setdefault(agreement_id, (status, sent_on or remedy_on, remedy_on, amount))
+        if not latest:
+            return
+        paid: dict[int, int] = defaultdict(int)
+        ids = sorted(latest)
+        for start in range(0, len(ids), BATCH):
+            for agreement_id, posted_on, amount in LedgerEntry.objects.filter(
+                agreement_id__in=ids[start : start + BATCH],
+                kind__in=(account_rules.EntryKind.PAYMENT, account_rules.EntryKind.PAYMENT_REVERSAL),
+                posted_on__lte=self.as_of,
+            ).values_list("agreement_id", "posted_on", "amount_minor"):
+                _status, sent_on, remedy_on, _amount = latest[agreement_id]
+                if sent_on <= posted_on <= remedy_on:
+                    paid[agreement_id] -= amount  # payments are credits (negative amounts)
+        moves = [
+            (agreement_id, status, target.value)
+            for agreement_id, (status, _sent_on, _remedy_on, amount) in latest.items()
+            if paid[agreement_id] < amount and not self.is_nosia_late(agreement_id)
+        ]
+        self.move_statuses(moves, "UK-DEFAULT: the default notice was not remedied by its remedy date")
 
     # ------------------------------------------------------------------------------------- postings
 
@@ -572,50 +665,29 @@ class ShardWork:
                     reference__startswith="cycle:",
                 ).values_list("agreement_id", "reference")
             )
+        now = timezone.now()
         entries = [
-            LedgerEntry(
-                client_id=self.agreements[agreement_id]["client_id"],
-                agreement_id=agreement_id,
-                kind=kind,
-                amount_minor=amount,
-                currency=self.agreements[agreement_id]["currency"],
-                posted_on=self.as_of,
-                fee_type=LATE_FEE_TYPE if kind == "fee" else "",
-                reference=reference,
-                description=description,
-                actor_label=self.label,
-            )
+            (self.agreements[agreement_id]["client_id"], agreement_id, kind, amount,
+             self.agreements[agreement_id]["currency"], self.as_of, now,
+             LATE_FEE_TYPE if kind == "fee" else "", reference, description, self.label)
             for agreement_id, reference, kind, amount, description in wanted
             if (agreement_id, reference) not in posted
-        ]
+        ]  # fmt: skip
         if not entries:
             return
-        LedgerEntry.objects.bulk_create(entries, batch_size=BATCH)
+        insert_rows(LedgerEntry, ENTRY_COLUMNS, entries)
         totals: dict[int, int] = defaultdict(int)
         for entry in entries:
-            totals[entry.agreement_id] += entry.amount_minor
-        items = sorted(totals.items())
-        for start in range(0, len(items), 500):
-            part = items[start : start + 500]
-            Agreement.objects.filter(id__in=[agreement_id for agreement_id, _ in part]).update(
-                balance_minor=F("balance_minor")
-                + Case(
-                    *[When(id=agreement_id, then=Value(amount)) for agreement_id, amount in part],
-                    default=Value(0),
-                )
-            )
-        for agreement_id, amount in items:
+            totals[entry[1]] += entry[3]
+        move_balances(totals)
+        for agreement_id, amount in totals.items():
             self.agreements[agreement_id]["balance_minor"] += amount
         self.events += [
             PendingEvent(
                 "accounts.agreement",
-                str(entry.agreement_id),
-                entry.client_id,
-                after={
-                    "posted": entry.kind,
-                    "amount_minor": entry.amount_minor,
-                    "reference": entry.reference,
-                },
+                str(entry[1]),
+                entry[0],
+                after={"posted": entry[2], "amount_minor": entry[3], "reference": entry[8]},
             )
             for entry in entries
         ]
@@ -624,48 +696,43 @@ class ShardWork:
     # -------------------------------------------------------------------------------------- notices
 
     def raise_notices(self) -> None:
-        """UK-NOSIA-FS / UK-NOSIA-RA (with the 6-month repeat) and US-VALIDATION as NoticeDue rows."""
+        """UK-NOSIA-FS / UK-NOSIA-RA (with the 6-month repeat) and US-VALIDATION as NoticeDue rows.
+
+        Which notices are due is decided in one place, the communications domain's ``find_notices_due``
+        (the rules written once, with their counting conventions); the cycle records each duty it finds
+        once: not again while one is pending for the same rule, nor for a day it was already raised for."""
+        from fairpath.communications.notices import RULE_NOTICE_TYPES, find_notices_due
+
+        rule_of = {notice_type: rule for rule, notice_type in RULE_NOTICE_TYPES.items()}
+        found = find_notices_due(
+            as_of=self.as_of,
+            id_range=(self.shard.first_id, self.shard.last_id),
+            client_ids=self.shard.client_ids,
+        )
         new: list[NoticeDue] = []
-        for agreement_id, row in self.agreements.items():
-            if row["status"] in CLOSED_STATUSES:
+        for request in found:
+            row = self.agreements.get(request.agreement_id)
+            if row is None or row["status"] in CLOSED_STATUSES:
                 continue
-            arrears_minor, missed, dpd, _bucket = self.arrears.get(agreement_id, (0, 0, 0, "current"))
-            facts = self.facts.get(agreement_id)
-            country = facts.country if facts else "GB"
-            region = facts.region if facts else "ENG"
-            existing = self.notices.get(agreement_id, [])
-            if country == "GB":
-                running = row["product"] in account_rules.RUNNING_ACCOUNT_PRODUCTS
-                rule = "UK-NOSIA-RA" if running else "UK-NOSIA-FS"
-                triggered = (
-                    missed >= 2
-                    if running
-                    else rules.nosia_triggered(
-                        missed_payments=missed,
-                        arrears_minor=arrears_minor,
-                        instalment_minor=row["instalment_minor"],
-                        frequency=row["frequency"],
-                    )
+            rule = rule_of[request.notice_type]
+            duty_on = request.duty_on or self.as_of
+            existing = self.notices.get(request.agreement_id, [])
+            if any(
+                item[0] == rule and (item[3] == NoticeDue.Status.PENDING or item[1] == duty_on)
+                for item in existing
+            ):
+                continue
+            if rule == "US-VALIDATION" and any(item[0] == rule for item in existing):
+                continue
+            arrears_minor = self.arrears.get(request.agreement_id, (0,))[0]
+            notice = self._notice(request.agreement_id, rule, request.due_by or self.as_of, arrears_minor)
+            notice.trigger_on = duty_on
+            if rule == "US-VALIDATION":
+                facts = self.facts.get(request.agreement_id)
+                notice.validation_ends_on = rules.validation_period_end(
+                    self.as_of, region=facts.region if facts else ""
                 )
-                if not triggered:
-                    continue
-                last = max((item[1] for item in existing if item[0] == rule), default=None)
-                if last is not None and self.as_of < rules.nosia_next_repeat(last):
-                    continue
-                send_by = (
-                    _next_statement(row["first_due_on"], self.as_of)
-                    if running
-                    else rules.nosia_send_by(self.as_of)
-                )
-                new.append(self._notice(agreement_id, rule, send_by, arrears_minor))
-            elif country == "US" and dpd > 0:
-                if any(item[0] == "US-VALIDATION" for item in existing):
-                    continue
-                notice = self._notice(
-                    agreement_id, "US-VALIDATION", self.as_of + timedelta(days=5), arrears_minor
-                )
-                notice.validation_ends_on = rules.validation_period_end(self.as_of, region=region)
-                new.append(notice)
+            new.append(notice)
         self._save_notices(new)
 
     def _notice(self, agreement_id: int, rule: str, send_by: date, arrears_minor: int) -> NoticeDue:
@@ -682,7 +749,17 @@ class ShardWork:
     def _save_notices(self, new: list[NoticeDue]) -> None:
         if not new:
             return
-        NoticeDue.objects.bulk_create(new, batch_size=BATCH)
+        now = timezone.now()
+        insert_rows(
+            NoticeDue,
+            NOTICE_COLUMNS,
+            [
+                (notice.client_id, notice.agreement_id, notice.rule, notice.trigger_on, notice.send_by,
+                 NoticeDue.Status.PENDING.value, notice.remedy_on, notice.validation_ends_on,
+                 notice.arrears_minor, notice.run_date, now)
+                for notice in new
+            ],
+        )  # fmt: skip
         for notice in new:
             self.notices[notice.agreement_id].append(
                 (notice.rule, notice.trigger_on, notice.send_by, "pending", notice.remedy_on)
@@ -775,7 +852,7 @@ class ShardWork:
         self.schedule(frame, assigned)
 
     def schedule(self, frame: pl.DataFrame, assigned: dict[int, tuple[StrategyVersion, str, str]]) -> None:
-        new_states: list[TreatmentState] = []
+        new_states: list[list[Any]] = []
         changed_states: list[int] = []
         proposals: list[tuple[int, StrategyVersion, str, str, date, int, strategies.Step]] = []
         for agreement_id in frame.get_column("agreement_id").to_list():
@@ -811,14 +888,16 @@ class ShardWork:
                 new_states.append(self._state(agreement_id, *row, last_contact_on=state["last_contact_on"]))
         actions = self.guard(proposals)
         contacted = {
-            action.agreement_id for action in actions if action.status == "scheduled" and action.channel
+            action.agreement_id
+            for action in actions
+            if action.status == ScheduledAction.Status.SCHEDULED and action.channel
         }
         for new_state in new_states:
-            if new_state.agreement_id in contacted:
-                new_state.last_contact_on = self.as_of
+            if new_state[1] in contacted:
+                new_state[7] = self.as_of
         for start in range(0, len(changed_states), BATCH):
             TreatmentState.objects.filter(agreement_id__in=changed_states[start : start + BATCH]).delete()
-        TreatmentState.objects.bulk_create(new_states, batch_size=BATCH)
+        insert_rows(TreatmentState, STATE_COLUMNS, new_states)
         self.result.state_changes += len(new_states)
         self._create_work(actions)
 
@@ -831,22 +910,15 @@ class ShardWork:
         entered_on: date,
         next_step: int,
         last_contact_on: date | None = None,
-    ) -> TreatmentState:
-        return TreatmentState(
-            client_id=self.agreements[agreement_id]["client_id"],
-            agreement_id=agreement_id,
-            strategy_version_id=version_id,
-            segment=segment,
-            path=path,
-            entered_on=entered_on,
-            next_step=next_step,
-            last_contact_on=last_contact_on,
-            updated_on=self.as_of,
-        )
+    ) -> list[Any]:
+        """A TreatmentState row in the order of ``STATE_COLUMNS``."""
+        client_id = self.agreements[agreement_id]["client_id"]
+        return [client_id, agreement_id, version_id, segment, path, entered_on, next_step, last_contact_on,
+                self.as_of]  # fmt: skip
 
     def guard(
         self, proposals: list[tuple[int, StrategyVersion, str, str, date, int, strategies.Step]]
-    ) -> list[ScheduledAction]:
+    ) -> list[PlannedAction]:
         """Check each step with the contact policy guard (holds, consent, times, statute-barred, UK-DEFAULT)."""
         keys = [
             f"{agreement_id}:{version.strategy_id}:{segment}:{path}:{entered_on}:{index}"
@@ -859,7 +931,7 @@ class ShardWork:
                     "key", flat=True
                 )
             )
-        actions: list[ScheduledAction] = []
+        actions: list[PlannedAction] = []
         new_notices: list[NoticeDue] = []
         for key, (agreement_id, version, segment, path, _entered_on, index, step) in zip(
             keys, proposals, strict=True
@@ -868,21 +940,20 @@ class ShardWork:
                 continue
             decision = self.decide(agreement_id, step.action)
             channel = strategies.ACTION_CHANNELS[step.action] or ""
-            action = ScheduledAction(
+            action = PlannedAction(
                 client_id=self.agreements[agreement_id]["client_id"],
                 agreement_id=agreement_id,
                 key=key,
-                run_date=self.as_of,
                 action=step.action,
                 channel=channel,
                 template=step.template,
                 segment=segment,
                 path=path,
                 step_index=index,
-                strategy_version=version,
-                status=ScheduledAction.Status.SCHEDULED
+                strategy_version_id=version.pk,
+                status=ScheduledAction.Status.SCHEDULED.value
                 if decision.allowed
-                else ScheduledAction.Status.SUPPRESSED,
+                else ScheduledAction.Status.SUPPRESSED.value,
                 rule=decision.rule or "",
                 message="" if decision.allowed else decision.message[:300],
             )
@@ -898,7 +969,9 @@ class ShardWork:
                     new_notices.append(notice)
             else:
                 self.result.suppressed[decision.rule or "unknown"] += 1
-        ScheduledAction.objects.bulk_create(actions, batch_size=BATCH)
+        ids = insert_rows(ScheduledAction, ACTION_COLUMNS, [action.row(self.as_of) for action in actions])
+        for action, pk in zip(actions, ids, strict=True):
+            action.pk = pk
         self._save_notices(new_notices)
         return actions
 
@@ -926,7 +999,7 @@ class ShardWork:
             purpose=purpose,
         )
 
-    def _create_work(self, actions: list[ScheduledAction]) -> None:
+    def _create_work(self, actions: list[PlannedAction]) -> None:
         """Call and review steps become work items (the work domain's bulk create)."""
         try:
             from fairpath.work.actions import WorkItemSpec, create_work_items
@@ -959,18 +1032,6 @@ class ShardWork:
 def _month_length(day: date) -> int:
     following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
     return (following - timedelta(days=1)).day
-
-
-def _next_statement(first_due_on: date, after: date) -> date:
-    """UK-NOSIA-RA: the next statement date (the monthly due day) after ``after``."""
-    from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
-
-    months = (after.year - first_due_on.year) * 12 + after.month - first_due_on.month
-    candidate = first_due_on + relativedelta(months=max(months, 0))
-    while candidate <= after:
-        months += 1
-        candidate = first_due_on + relativedelta(months=months)
-    return candidate
 
 
 _DOCUMENTS: dict[int, strategies.StrategyDocument] = {}

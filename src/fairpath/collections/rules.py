@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -380,15 +381,17 @@ def is_affordable(*, amount_minor: int, frequency: str, disposable_minor: int) -
 # Statutory notices
 
 
-NOSIA_WINDOW_DAYS = 14
-NOSIA_REPEAT_MONTHS = 6
+# UK-NOSIA-FS / UK-NOSIA-RA: which notices are due is decided once, by the communications domain
+# (fairpath.communications.rules and notices.find_notices_due); the cycle asks it.
 DEFAULT_REMEDY_DAYS = 14
 DEFAULT_SERVICE_BUSINESS_DAYS = 2
 VALIDATION_RECEIPT_BUSINESS_DAYS = 5
 VALIDATION_PERIOD_DAYS = 30
 
 
+@lru_cache(maxsize=16)
 def _holiday_calendar(country: str, region: str) -> Any:
+    """Built once per part of the country (building one costs milliseconds; it fills years lazily)."""
     import holidays
 
     if country == "GB":
@@ -407,25 +410,6 @@ def add_business_days(start: date, count: int, *, country: str, region: str) -> 
         if day.weekday() < 5 and day not in calendar:
             remaining -= 1
     return day
-
-
-def nosia_triggered(
-    *, missed_payments: int, arrears_minor: int, instalment_minor: int, frequency: str
-) -> bool:
-    """UK-NOSIA-FS: at least 2 payments due and missed (4 if weekly or more often) and a shortfall of at
-    least the sum of the last 2 (or 4) instalments."""
-    needed = 4 if frequency == "weekly" else 2
-    return missed_payments >= needed and arrears_minor >= needed * instalment_minor
-
-
-def nosia_send_by(trigger_on: date) -> date:
-    """UK-NOSIA-FS: within the 14 days beginning with the trigger day (the first day counts)."""
-    return trigger_on + timedelta(days=NOSIA_WINDOW_DAYS - 1)
-
-
-def nosia_next_repeat(last_trigger_on: date) -> date:
-    """UK-NOSIA-FS: again at most every 6 months while arrears remain (31st -> last day of the month)."""
-    return last_trigger_on + relativedelta(months=NOSIA_REPEAT_MONTHS)
 
 
 def default_remedy_on(posted_on: date, *, country: str, region: str) -> date:

@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from fairpath.accounts.actions import update_rows
 from fairpath.accounts.models import Address, Agreement, ArrearsState, ContactPoint
 from fairpath.clients.models import Client
 from fairpath.communications import channels, defaults, rendering, rules
@@ -625,5 +626,9 @@ def send_scheduled_actions(
             else:
                 row.status, row.rule = ScheduledAction.Status.SUPPRESSED, rule
                 row.message = (message.decision_message if message else f"Not sent ({rule})")[:300]
-        ScheduledAction.objects.bulk_update(rows, ["status", "rule", "message"], batch_size=500)
+        update_rows(
+            ScheduledAction,
+            ["status", "rule", "message"],
+            [(row.pk, str(row.status), row.rule, row.message) for row in rows],
+        )
     return result

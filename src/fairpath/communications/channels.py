@@ -25,9 +25,9 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage, get_connection
-from django.db.models import Case, CharField, F, Value, When
 from django.utils import timezone
 
+from fairpath.accounts.actions import update_rows
 from fairpath.communications import rendering
 from fairpath.communications.models import OutboundMessage
 
@@ -131,16 +131,6 @@ def letter_document(message: OutboundMessage) -> bytes:
     return rendering.letter_pdf(letter_html(message))
 
 
-UPDATE_CHUNK = 200
-
-
-def _case(values: dict[int, str], field_name: str) -> Case | F:
-    if not values:
-        return F(field_name)
-    whens = [When(pk=pk, then=Value(value)) for pk, value in values.items()]
-    return Case(*whens, default=F(field_name), output_field=CharField())
-
-
 def deliver(message_ids: Sequence[int]) -> None:
     """Hand queued messages to their channels; record sent (with the document or provider reference) or
     failed (with the reason), in one update per batch."""
@@ -186,16 +176,20 @@ def deliver(message_ids: Sequence[int]) -> None:
         name = f"letters/{message.client_id}/{message.decided_at:%Y/%m}/letter-{message.pk}.pdf"
         sent_documents[message.pk] = default_storage.save(name, ContentFile(document))
     now = timezone.now()
-    done = sorted({*references, *sent_documents})
-    for start in range(0, len(done), UPDATE_CHUNK):  # CASE lists stay small (SQLite's expression depth)
-        chunk = done[start : start + UPDATE_CHUNK]
-        OutboundMessage.objects.filter(pk__in=chunk).update(
-            status=OutboundMessage.Status.SENT,
-            sent_at=now,
-            document=_case({pk: sent_documents[pk] for pk in chunk if pk in sent_documents}, "document"),
-            provider_reference=_case(
-                {pk: references[pk] for pk in chunk if pk in references}, "provider_reference"
-            ),
-        )
+    update_rows(
+        OutboundMessage,
+        ["status", "sent_at", "document", "provider_reference"],
+        [
+            (
+                message.pk,
+                OutboundMessage.Status.SENT.value,
+                now,
+                sent_documents.get(message.pk, message.document.name or ""),
+                references.get(message.pk, message.provider_reference),
+            )
+            for message in messages
+            if message.pk in references or message.pk in sent_documents
+        ],
+    )
     for pk, reason in failures.items():
         OutboundMessage.objects.filter(pk=pk).update(status=OutboundMessage.Status.FAILED, failure=reason)

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 
+from fairpath.accounts.actions import update_rows
 from fairpath.accounts.models import Agreement, ArrearsState, ScheduleInstalment
 from fairpath.communications import actions, rules
 from fairpath.communications.models import (
@@ -57,6 +58,12 @@ class NoticeRequest:
     due_by: date | None = None
     remedy_amount_minor: int | None = None
     remedy_by: date | None = None
+    is_repeat: bool = False
+
+    @property
+    def duty_on(self) -> date | None:
+        """The day the duty to send arose: the trigger day, or for a 6-monthly repeat the day it fell due."""
+        return self.due_by if self.is_repeat else self.trigger_on
 
 
 @dataclass
@@ -264,12 +271,24 @@ def _close_late_periods(notices: list[StatutoryNotice], *, on: date) -> None:
 # Which notices are due
 
 
-def find_notices_due(*, agreement_ids: Sequence[int] | None = None, as_of: date) -> list[NoticeRequest]:
+def find_notices_due(
+    *,
+    agreement_ids: Sequence[int] | None = None,
+    as_of: date,
+    id_range: tuple[int, int] | None = None,
+    client_ids: Sequence[int] | None = None,
+) -> list[NoticeRequest]:
     """UK-NOSIA-FS, UK-NOSIA-RA (and their 6-month repeats) and US-VALIDATION due on ``as_of``, set-based:
-    a fixed number of queries per 900 agreements (agreements in arrears only)."""
+    a fixed number of queries per 900 agreements (agreements in arrears only). The one place that decides
+    which of these notices are due: the daily cycle asks it for each shard (``id_range`` of agreements of
+    ``client_ids``) and records what it finds as ``collections.NoticeDue`` rows."""
     candidates = ArrearsState.objects.filter(missed_payments__gt=0)
     if agreement_ids is not None:
         candidates = candidates.filter(agreement_id__in=list(agreement_ids))
+    if id_range is not None:
+        candidates = candidates.filter(agreement_id__gte=id_range[0], agreement_id__lte=id_range[1])
+    if client_ids is not None:
+        candidates = candidates.filter(client_id__in=list(client_ids))
     ids = sorted(candidates.values_list("agreement_id", flat=True))
     found: list[NoticeRequest] = []
     for chunk in _chunks(ids):
@@ -335,7 +354,13 @@ def _due_in(ids: list[int], as_of: date) -> list[NoticeRequest]:
             found.append(NoticeRequest(agreement_id, kind, trigger_on=trigger, due_by=first_due_by))
         elif as_of >= rules.nosia_repeat_due(last):
             found.append(
-                NoticeRequest(agreement_id, kind, trigger_on=trigger, due_by=rules.nosia_repeat_due(last))
+                NoticeRequest(
+                    agreement_id,
+                    kind,
+                    trigger_on=trigger,
+                    due_by=rules.nosia_repeat_due(last),
+                    is_repeat=True,
+                )
             )
     return found
 
@@ -386,14 +411,16 @@ def send_pending_notices(
             notice = issued.get((row.agreement_id, RULE_NOTICE_TYPES[row.rule]))
             if notice is None:
                 continue
-            row.status = NoticeDue.Status.SENT
-            row.sent_on = notice.sent_on
-            row.remedy_on = notice.remedy_by or row.remedy_on
-            row.validation_ends_on = notice.validation_ends_on or row.validation_ends_on
-            done.append(row)
-        NoticeDue.objects.bulk_update(
-            done, ["status", "sent_on", "remedy_on", "validation_ends_on"], batch_size=500
-        )
+            done.append(
+                (
+                    row.pk,
+                    NoticeDue.Status.SENT.value,
+                    notice.sent_on,
+                    notice.remedy_by or row.remedy_on,
+                    notice.validation_ends_on or row.validation_ends_on,
+                )
+            )
+        update_rows(NoticeDue, ["status", "sent_on", "remedy_on", "validation_ends_on"], done)
     return outcome
 
 
