@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
@@ -564,7 +564,7 @@ _INSTALMENT_COLUMNS = ("agreement_id", "id", "due_on", "interest_due_minor", "pr
                        "amount_due_minor", "interest_paid_minor", "principal_paid_minor", "amount_paid_minor")  # fmt: skip
 
 
-AHEAD_HORIZON_DAYS = 45  # future instalments read in the first pass: due within this many days of the batch
+AHEAD_FIRST_READ = 3  # open future instalments read per agreement in the first pass (PostgreSQL)
 
 
 def _load_books(
@@ -575,45 +575,67 @@ def _load_books(
     ``reach``: per agreement, the last day its payments are received and the most they add up to (None: no
     limit). Paying ahead takes due dates in turn (oldest first), each paid in full before the next is
     reached, so once the open future instalments read owe at least that total, later ones cannot be reached.
-    The first pass reads what is due up to a horizon after the batch; only agreements whose payments could
-    reach past it (or whose waterfall pays every future interest first) have the rest read in a second.
+    On PostgreSQL the first pass reads everything due up to the batch's last day and the next few open
+    instalments after it; only agreements whose payments could reach further (or whose waterfall pays every
+    future interest first) have all the rest read in a second pass. Elsewhere every open instalment is read.
     """
     books = {agreement_id: _Book([], {}) for agreement_id in agreement_ids}
     quote = connection.ops.quote_name
     table = quote(ScheduleInstalment._meta.db_table)
     columns = ", ".join(quote(name) for name in _INSTALMENT_COLUMNS)
     open_only = f"{quote('amount_paid_minor')} < {quote('amount_due_minor')}"
-    order = f"ORDER BY {quote('agreement_id')}, {quote('due_on')}, {quote('sequence')}"
+    order = f"{quote('due_on')}, {quote('sequence')}"
 
-    def read(ids: Sequence[int], due: str, bound: date | None) -> None:
+    def read(ids: Sequence[int], condition: str = "", bound: date | None = None) -> None:
         for chunk in _chunks(ids):
-            condition, params = _any_id(quote("agreement_id"), chunk)
-            extra = f" AND {quote('due_on')} {due} %s" if bound is not None else ""
+            where, params = _any_id(quote("agreement_id"), chunk)
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"SELECT {columns} FROM {table} WHERE {condition} AND {open_only}{extra} {order}",  # noqa: S608
-                    [*params, bound] if bound is not None else params,
+                    f"SELECT {columns} FROM {table} WHERE {where} AND {open_only}{condition} "  # noqa: S608
+                    f"ORDER BY {quote('agreement_id')}, {order}",
+                    [*params, bound] if condition else params,
                 )
                 for agreement_id, *values in cursor.fetchall():
                     books[agreement_id].instalments.append(_OpenInstalment(*values))
 
-    if reach is None:
-        read(agreement_ids, "", None)
+    if reach is None or connection.vendor != "postgresql":
+        read(agreement_ids)
     else:
-        bound = max(last_day for last_day, _ in reach.values()) + timedelta(days=AHEAD_HORIZON_DAYS)
-        read(agreement_ids, "<=", bound)
+        bound = max(last_day for last_day, _ in reach.values())
+        read(agreement_ids, f" AND {quote('due_on')} <= %s", bound)
+        first_ahead: dict[int, list[_OpenInstalment]] = defaultdict(list)
+        for chunk in _chunks(agreement_ids):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {', '.join(f'i.{quote(name)}' for name in _INSTALMENT_COLUMNS)} "  # noqa: S608
+                    "FROM unnest(%s::bigint[]) AS r(id) CROSS JOIN LATERAL "
+                    f"(SELECT * FROM {table} AS t WHERE t.{quote('agreement_id')} = r.id AND t.{open_only} "
+                    f"AND t.{quote('due_on')} > %s ORDER BY {order} LIMIT %s) AS i",
+                    ["{" + ",".join(str(pk) for pk in chunk) + "}", bound, AHEAD_FIRST_READ],
+                )
+                for agreement_id, *values in cursor.fetchall():
+                    first_ahead[agreement_id].append(_OpenInstalment(*values))
         further = []
         for agreement_id in agreement_ids:
             last_day, total = reach[agreement_id]
-            owed_ahead = sum(
-                max(instalment.interest_due_minor - instalment.interest_paid_minor, 0)
-                + max(instalment.principal_due_minor - instalment.principal_paid_minor, 0)
-                for instalment in books[agreement_id].instalments
-                if instalment.due_on > last_day
+            ahead = first_ahead.get(agreement_id, [])
+            # A due date is whole only if fewer than the limit came back or a later date followed it.
+            whole = (
+                ahead if len(ahead) < AHEAD_FIRST_READ else [i for i in ahead if i.due_on < ahead[-1].due_on]
             )
-            if total is None or owed_ahead < total:
+            owed = sum(
+                max(i.interest_due_minor - i.interest_paid_minor, 0)
+                + max(i.principal_due_minor - i.principal_paid_minor, 0)
+                for i in books[agreement_id].instalments + whole
+                if i.due_on > last_day
+            )
+            if total is None or (owed < total and len(ahead) == AHEAD_FIRST_READ):
                 further.append(agreement_id)
-        read(further, ">", bound)  # after the first pass's rows: still in due order
+            else:
+                books[agreement_id].instalments += whole
+        read(
+            further, f" AND {quote('due_on')} > %s", bound
+        )  # after the first pass's rows: still in due order
     for agreement_id, fees in _fees_outstanding(agreement_ids).items():
         books[agreement_id].fees = {
             fee_id: [posted_on, amount] for fee_id, (posted_on, amount) in fees.items()
