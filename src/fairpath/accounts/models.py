@@ -57,6 +57,7 @@ class Customer(ClientOwned):
             models.Index(
                 fields=["full_name_key"], name="customer_full_name_key", opclasses=["varchar_pattern_ops"]
             ),
+            models.Index(fields=["reference"], name="customer_reference"),  # search across the user's clients
         ]
 
     def __str__(self) -> str:
