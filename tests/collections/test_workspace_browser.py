@@ -77,3 +77,55 @@ def test_agent_day_in_the_workspace_and_team_leader_approval(page, live_server, 
     page.screenshot(path=str(tmp_path / "approval-team-leader.png"), full_page=True)
     arrangement.refresh_from_db()
     assert arrangement.status == "active"
+
+
+def _focused(page) -> str:
+    return page.evaluate("document.activeElement ? (document.activeElement.name || '') : ''")
+
+
+def test_record_a_contact_with_the_keyboard_only(page, live_server, client_a):
+    """Alt+C jumps to the record-contact form; the agent picks with letters, moves with Tab, submits with Enter,
+    and the contact is in the history after the page refreshes. No mouse click after signing in."""
+    make_user("agent", client_a, username="kiran")
+    agreement = make_uk_agreement(client_a)
+    sign_in(page, live_server.url, "kiran")
+    page.goto(f"{live_server.url}/collections/workspace/agreements/{agreement.pk}/")
+    shortcuts = page.locator("[data-testid=shortcuts]")
+    assert "record a contact" in shortcuts.inner_text()
+    assert "get next" in shortcuts.inner_text()
+
+    page.keyboard.press("Alt+c")
+    assert _focused(page) == "channel"
+    page.keyboard.type("e")  # E-mail
+    page.keyboard.press("Tab")
+    assert _focused(page) == "direction"
+    page.keyboard.type("i")  # Inbound: the contact policy guard only asks about outbound calls
+    for _ in range(10):
+        if _focused(page) == "note":
+            break
+        page.keyboard.press("Tab")
+    assert _focused(page) == "note"
+    page.keyboard.type("Customer e-mailed about the arrears, keyboard only")
+    page.keyboard.press("Enter")
+
+    history = page.locator("[data-testid=contact-history]")
+    history.locator("text=keyboard only").wait_for()
+    assert "inbound email" in history.inner_text()
+    record = ContactRecord.objects.get(agreement=agreement)
+    assert (record.channel, record.direction, record.note) == (
+        "email", "inbound", "Customer e-mailed about the arrears, keyboard only",
+    )  # fmt: skip
+
+
+def test_the_team_console_shows_its_keys(page, live_server, client_a):
+    """The console's help line names its keys, and Alt+O lands on the bulk-reassign owner list."""
+    make_user("team_leader", client_a, username="tomasz")
+    make_item(client_a, title="Overdue call", due_in=timedelta(minutes=-30))
+    sign_in(page, live_server.url, "tomasz")
+    page.goto(f"{live_server.url}/work/console/")
+    assert "who gets the ticked items" in page.locator("[data-testid=shortcuts]").inner_text()
+    page.keyboard.press("Alt+x")
+    assert page.evaluate("document.activeElement.name") == "items"
+    page.keyboard.press("Space")
+    page.keyboard.press("Alt+o")
+    assert _focused(page) == "owner"

@@ -73,6 +73,7 @@ def _page(
         "sfs_debts": actions.SFS_DEBTS,
         "case_categories": [(code, label) for code, (label, _g, _p) in case_rules.CATEGORIES.items()],
         "can_act": user.has_perm(actions.CONTACT_PERMISSION),
+        "can_work": user.has_perm("work.change_workitem"),
         "can_hold": user.has_perm(actions.HOLD_PERMISSION),
         "can_register_case": user.has_perm("cases.add_case"),
         "today": space.today,
