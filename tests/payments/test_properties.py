@@ -48,3 +48,22 @@ def test_natural_keys_count_identical_movements():
     first, second = natural_keys(FakeClient(), [line, twin])  # type: ignore[arg-type]
     assert first != second
     assert natural_keys(FakeClient(), [twin]) == [first]  # type: ignore[arg-type]
+
+
+@given(st.integers(0, 9999), st.integers(0, 13), st.integers(0, 32))
+def test_iso_dates_read_as_strptime_reads_them(year, month, day):
+    """parse_date's fast path for %Y-%m-%d gives exactly strptime's answer, or refuses what it refuses."""
+    from datetime import datetime
+
+    from fairpath.payments.parsers.common import parse_date
+
+    text = f"{year:04d}-{month:02d}-{day:02d}"
+    try:
+        expected = datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        expected = None
+    try:
+        got = parse_date(text, "%Y-%m-%d", "x")
+    except MalformedFile:
+        got = None
+    assert got == expected

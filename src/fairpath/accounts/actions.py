@@ -672,14 +672,27 @@ def _add_by_pk(model: Any, deltas: dict[int, dict[str, int]], fields: Sequence[s
         )
 
 
-def insert_rows(model: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:
+def insert_rows(
+    model: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, returning_ids: bool = True
+) -> list[int]:
     """Insert rows (values for ``columns``, given by attribute name; every non-null column must be among
     them) and return the new ids in order, without building a model instance per row where it can.
 
     PostgreSQL: the ids are drawn from the table's own sequence in one query (safe beside other writers)
-    and the rows are sent with COPY. Elsewhere (SQLite): ``bulk_create``, which reads the ids back.
+    and the rows are sent with COPY; without ``returning_ids`` the table numbers them itself and [] is
+    returned. Elsewhere (SQLite): ``bulk_create``, which reads the ids back.
     """
     if not rows:
+        return []
+    if connection.vendor == "postgresql" and not returning_ids:
+        quote = connection.ops.quote_name
+        names = ", ".join(quote(model._meta.get_field(c).column) for c in columns)
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
         return []
     if connection.vendor != "postgresql":
         created = model._default_manager.bulk_create(
@@ -880,7 +893,7 @@ def post_payments_in_bulk(*, payments: Sequence[PaymentToPost], actor: Actor, re
                     },
                 )
             )
-        insert_rows(PaymentAllocation, _ALLOCATION_COLUMNS, rows)
+        insert_rows(PaymentAllocation, _ALLOCATION_COLUMNS, rows, returning_ids=False)
         _add_by_pk(
             ScheduleInstalment, paid, ("interest_paid_minor", "principal_paid_minor", "amount_paid_minor")
         )

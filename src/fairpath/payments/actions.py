@@ -354,7 +354,7 @@ def _apply_receipts(
         )
         for match, entry_id in zip(posted_matches[start : start + POSTING_BATCH], entry_ids, strict=True):
             match[7] = entry_id
-    accounts_actions.insert_rows(Match, _MATCH_COLUMNS, matches)
+    accounts_actions.insert_rows(Match, _MATCH_COLUMNS, matches, returning_ids=False)
     return counts
 
 

@@ -103,8 +103,13 @@ def decimal_to_minor(text: str, currency: str, where: str, *, comma: bool = Fals
     return int(scaled)
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
 def parse_date(text: str, pattern: str, where: str) -> date:
     try:
+        if pattern == "%Y-%m-%d" and _ISO_DATE.match(text.strip()):
+            return date.fromisoformat(text.strip())  # the same dates, several times faster than strptime
         return datetime.strptime(text.strip(), pattern).date()
     except ValueError as error:
         raise MalformedFile(where, f"{text!r} is not a date ({pattern})") from error
