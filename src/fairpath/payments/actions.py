@@ -1,7 +1,9 @@
 """Importing payment files, posting what matches, and the back office's manual decisions.
 
-Every change here goes through the accounts actions (post_payments for a file's auto-matched lines in
-bulk, post_payment for a person's match, reverse_payment): this domain never writes the ledger itself. One file is one transaction: a refused file changes nothing.
+Every change here goes through the accounts actions (post_payments_in_bulk for a file's auto-matched lines,
+post_payment for a person's match, reverse_payment): this domain never writes the ledger itself. One file is
+one transaction: a refused file changes nothing. Receipts are written set-based (bulk, COPY); returned direct
+debits are still reversed one payment at a time (reverse_payment).
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ from fairpath.payments import matching, parsers
 from fairpath.payments.book import any_of, load_book
 from fairpath.payments.models import Match, PaymentFile, SavedMapping, StatementLine
 
-CHUNK = 900
 POSTING_BATCH = 20_000  # auto-matched payments posted per post_payments_in_bulk call, in file order
 RECONCILER = SystemActor("reconciliation")
 
