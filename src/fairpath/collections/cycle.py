@@ -363,6 +363,7 @@ class ShardWork:
             return self.result
         self.start_and_end_holds()
         self.post_what_falls_due()
+        self.reverse_charges_in_breathing_space()
         outcome = promises.detect_outcomes(
             as_of=self.as_of,
             actor=self.actor,
@@ -424,6 +425,13 @@ class ShardWork:
             "agreement_id", "kind", "starts_on", "ends_on", "ended_early_on"
         ):
             self.holds[row[0]].append(rules.HoldPeriod(rules.HoldKind(row[1]), row[2], row[4] or row[3]))
+        from fairpath.communications.models import NosiaLatePeriod
+
+        self.late_periods: dict[int, list[tuple[date, date | None]]] = defaultdict(list)
+        for agreement_id, starts_on, ends_on in NosiaLatePeriod.objects.filter(self.scope).values_list(
+            "agreement_id", "starts_on", "ends_on"
+        ):
+            self.late_periods[agreement_id].append((starts_on, ends_on))
         self.notices = defaultdict(list)
         for row in NoticeDue.objects.filter(self.scope).values_list(
             "agreement_id", "rule", "trigger_on", "send_by", "status", "remedy_on"
@@ -457,7 +465,13 @@ class ShardWork:
         return [hold.kind for hold in self.holds.get(agreement_id, []) if hold.covers(self.as_of)]
 
     def is_nosia_late(self, agreement_id: int) -> bool:
-        """UK-NOSIA-LATE: a required notice is still unsent after its last day."""
+        """UK-NOSIA-LATE: a required notice is still unsent after its last day, or a late period recorded by
+        the communications domain covers the day."""
+        if any(
+            start <= self.as_of and (end is None or self.as_of <= end)
+            for start, end in self.late_periods.get(agreement_id, [])
+        ):
+            return True
         return any(
             rule.startswith("UK-NOSIA") and status == "pending" and send_by < self.as_of
             for rule, _, send_by, status, _ in self.notices.get(agreement_id, [])
@@ -602,6 +616,89 @@ class ShardWork:
         if any(kind in rules.FREEZING_HOLDS for kind in self.active_holds(agreement_id)):
             return True
         return self.is_nosia_late(agreement_id)
+
+    def reverse_charges_in_breathing_space(self) -> None:
+        """BS-EFFECT: no interest or fees for any day of a breathing space. A breathing space recorded late
+        (its first day already past) can cover days the cycle charged for: the share of a monthly interest
+        posting for those days, and a late fee posted on one of them, are reversed by a ledger adjustment
+        naming BS-EFFECT, once each (keyed by the entry it reverses). The same applies to a statement
+        period that a breathing space covered only in part."""
+        spaces = {
+            agreement_id: [
+                (hold.starts_on, hold.ends_on)
+                for hold in holds
+                if hold.kind.value in BREATHING_SPACE_KINDS and hold.starts_on <= self.as_of
+            ]
+            for agreement_id, holds in self.holds.items()
+            if agreement_id in self.agreements
+        }
+        spaces = {agreement_id: periods for agreement_id, periods in spaces.items() if periods}
+        if not spaces:
+            return
+        ids = sorted(spaces)
+        earliest = min(start for periods in spaces.values() for start, _ in periods)
+        charges: list[tuple[int, int, str, int, date]] = []
+        reversed_ids: set[int] = set()
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            charges += LedgerEntry.objects.filter(
+                agreement_id__in=chunk,
+                kind__in=("interest", "fee"),
+                reference__startswith="cycle:",
+                posted_on__gte=earliest,
+                posted_on__lte=self.as_of,
+            ).values_list("id", "agreement_id", "kind", "amount_minor", "posted_on")
+            reversed_ids.update(
+                LedgerEntry.objects.filter(
+                    agreement_id__in=chunk, reference__startswith="cycle:bs-effect:"
+                ).values_list("reverses_id", flat=True)
+            )
+        now = timezone.now()
+        rows: list[tuple[Any, ...]] = []
+        for entry_id, agreement_id, kind, amount, posted_on in charges:
+            if entry_id in reversed_ids:
+                continue
+            row = self.agreements[agreement_id]
+            if kind == "fee":
+                covered, days = rules.days_covered(posted_on, posted_on, spaces[agreement_id]), 1
+            else:
+                period_start = _previous_statement(row["first_due_on"], posted_on) + timedelta(days=1)
+                days = (posted_on - period_start).days + 1
+                covered = rules.days_covered(period_start, posted_on, spaces[agreement_id])
+            if not covered:
+                continue
+            back = -(-amount * covered // days)  # rounded in the customer's favour
+            rows.append(
+                (row["client_id"], agreement_id, "waiver" if kind == "fee" else "adjustment", -back,
+                 row["currency"], self.as_of, now, LATE_FEE_TYPE if kind == "fee" else "", entry_id,
+                 f"cycle:bs-effect:{entry_id}",
+                 f"BS-EFFECT: {kind} for {covered} of {days} days in a breathing space reversed",
+                 self.label)
+            )  # fmt: skip
+        if not rows:
+            return
+        insert_rows(LedgerEntry, (*ENTRY_COLUMNS[:8], "reverses_id", *ENTRY_COLUMNS[8:]), rows)
+        totals: dict[int, int] = defaultdict(int)
+        for entry in rows:
+            totals[entry[1]] += entry[3]
+        move_balances(totals)
+        for agreement_id, amount in totals.items():
+            self.agreements[agreement_id]["balance_minor"] += amount
+        self.events += [
+            PendingEvent(
+                "accounts.agreement",
+                str(entry[1]),
+                entry[0],
+                after={
+                    "posted": entry[2],
+                    "amount_minor": entry[3],
+                    "reference": entry[9],
+                    "rule": "BS-EFFECT",
+                },
+            )
+            for entry in rows
+        ]
+        self.result.postings += len(rows)
 
     def post_what_falls_due(self) -> None:
         """Late fees for newly missed instalments and monthly interest on running accounts, each posted once."""
@@ -1029,18 +1126,29 @@ class ShardWork:
             self.result.work_items += len(specs)
 
 
+def _previous_statement(first_due_on: date, statement_on: date) -> date:
+    """The statement date a month before ``statement_on`` (the monthly due day, clamped to month ends)."""
+    from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
+
+    before = statement_on - relativedelta(months=1)
+    return before.replace(day=min(first_due_on.day, _month_length(before)))
+
+
 def _month_length(day: date) -> int:
     following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
     return (following - timedelta(days=1)).day
 
 
-_DOCUMENTS: dict[int, strategies.StrategyDocument] = {}
+_DOCUMENTS: dict[tuple[int, Any], strategies.StrategyDocument] = {}
 
 
 def _document(version: StrategyVersion) -> strategies.StrategyDocument:
-    if version.pk not in _DOCUMENTS:
-        _DOCUMENTS[version.pk] = strategies.document_of(version)
-    return _DOCUMENTS[version.pk]
+    """A version's parsed document, parsed once per process. Keyed by id and creation time: an id alone
+    can name another version after a rolled-back transaction freed it (SQLite reuses row ids)."""
+    key = (version.pk, version.created_at)
+    if key not in _DOCUMENTS:
+        _DOCUMENTS[key] = strategies.document_of(version)
+    return _DOCUMENTS[key]
 
 
 def strategy_versions_for(client_ids: Sequence[int]) -> dict[int, StrategyVersion | None]:

@@ -412,6 +412,18 @@ def add_business_days(start: date, count: int, *, country: str, region: str) -> 
     return day
 
 
+def days_covered(start: date, end: date, periods: list[tuple[date, date | None]]) -> int:
+    """How many days of ``start``..``end`` (both counted) fall inside any of ``periods`` (first day, last day
+    or None while open). BS-EFFECT: the days of a charging period on which nothing may be charged."""
+    covered = 0
+    day = start
+    while day <= end:
+        if any(first <= day and (last is None or day <= last) for first, last in periods):
+            covered += 1
+        day += timedelta(days=1)
+    return covered
+
+
 def default_remedy_on(posted_on: date, *, country: str, region: str) -> date:
     """UK-DEFAULT: served 2 business days after posting; at least 14 days after service to remedy."""
     served_on = add_business_days(posted_on, DEFAULT_SERVICE_BUSINESS_DAYS, country=country, region=region)
