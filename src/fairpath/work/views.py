@@ -54,6 +54,9 @@ def my_work(request: HttpRequest) -> HttpResponse:
         "snooze_choices": SNOOZE_CHOICES,
         "now": timezone.now(),
         "can_work": user.has_perm("work.change_workitem"),
+        # Row links built from one reverse each, not three per row (up to LIST_LIMIT rows): see work/urls.py.
+        "item_base": reverse("work:start_item", args=[0]).removesuffix("0/start/"),
+        "agreement_base": reverse("accounts:agreement_detail", args=[0]).removesuffix("0/"),
     }
     return render(request, "work/my_work.html", context)
 
