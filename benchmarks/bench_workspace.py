@@ -107,7 +107,7 @@ def main() -> None:
                 specs.append(
                     work_actions.WorkItemSpec(
                         client_id=client.pk, kind=kind, title=f"{kind} {agreement.reference}",
-                        due_at=now + timedelta(hours=index % 48), value_minor=agreement.balance_minor,
+                        due_at=now + timedelta(hours=index % 48), value_minor=max(agreement.balance_minor, 0),
                         agreement_id=agreement.pk, customer_id=agreement.customer_id,
                         owner_id=agent.pk if kind == "call_due" and index % 3 == 0 else None,
                     )
