@@ -95,3 +95,17 @@ def test_only_what_the_file_can_reach_is_read_in_a_fixed_number_of_queries(clien
     assert set(part.agreements) == {book["AG00007777"].pk}
     assert not {agreement.pk for agreement in others} & set(part.agreements)
     assert len(more.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.parametrize(
+    "reference", ['AB"12', "AB\\12", "AB,12", "{AB12}", "AB 12", "NULL", "ÄB12", "AB'12"]
+)
+def test_references_with_quotes_commas_and_braces_are_looked_up_exactly(client_a, reference):
+    """The lookups send references as one array parameter: quoting in it must not change what is asked."""
+    agreement = make_agreement(make_customer(client_a), reference=reference)
+    line = ParsedLine(line_no=1, booked_on=DAY, amount_minor=10_000, currency="GBP", reference=reference)
+    book = load_book(client_a, [line])
+    assert agreement.pk in book.agreements
+    whole = load_whole_book(client_a, [line])
+    inputs = [matching.LineIn(1, 10_000, "GBP", DAY, reference, "")]
+    assert matching.match_lines(inputs, book) == matching.match_lines(inputs, whole)

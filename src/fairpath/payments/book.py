@@ -61,8 +61,13 @@ def any_of(expression: str, values: Iterable[Any], kind: str) -> tuple[str, list
     if connection.vendor == "postgresql":
         if kind == "bigint":
             return f"{expression} = ANY(%s::bigint[])", ["{" + ",".join(str(int(v)) for v in items) + "}"]
-        return f"{expression} = ANY(%s::text[])", [items]
+        return f"{expression} = ANY(%s::text[])", ["{" + ",".join(_array_text(str(v)) for v in items) + "}"]
     return f"{expression} IN (SELECT value FROM json_each(%s))", [json.dumps(items)]
+
+
+def _array_text(value: str) -> str:
+    """One element of a PostgreSQL array literal, quoted (sent as one text parameter: no per-item adapting)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _rows(sql: str, params: Sequence[Any]) -> list[tuple]:
