@@ -34,6 +34,7 @@ from fairpath.accounts.models import (
     WaterfallSetting,
 )
 from fairpath.clients.models import Client
+from fairpath.core.bulk import add_by_pk, insert_rows
 from fairpath.core.errors import InvalidInput, Refusal
 from fairpath.core.money import format_money
 from fairpath.governance.access import require_client
@@ -643,125 +644,10 @@ def _load_books(
     return books
 
 
-def _add_by_pk(model: Any, deltas: dict[int, dict[str, int]], fields: Sequence[str]) -> None:
-    """Move numeric columns by per-row amounts: an atomic ``col = col + delta``, like ``F()``, never a value
-    read back and written. PostgreSQL: one statement joining the deltas as arrays; SQLite: executemany."""
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    rows = sorted(deltas.items())
-    if not rows:
-        return
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            arrays = ", ".join("%s::bigint[]" for _ in range(len(fields) + 1))
-            names = ", ".join(["pk", *(f"d{n}" for n in range(len(fields)))])
-            moves = ", ".join(f"{quote(name)} = t.{quote(name)} + v.d{n}" for n, name in enumerate(fields))
-            params = ["{" + ",".join(str(pk) for pk, _ in rows) + "}"] + [
-                "{" + ",".join(str(changes.get(name, 0)) for _, changes in rows) + "}" for name in fields
-            ]
-            cursor.execute(
-                f"UPDATE {table} AS t SET {moves} FROM unnest({arrays}) AS v({names}) "  # noqa: S608
-                f"WHERE t.{quote('id')} = v.pk",
-                params,
-            )
-            return
-        columns = ", ".join(f"{quote(name)} = {quote(name)} + %s" for name in fields)
-        cursor.executemany(
-            f"UPDATE {table} SET {columns} WHERE {quote('id')} = %s",  # noqa: S608
-            [[changes.get(name, 0) for name in fields] + [pk] for pk, changes in rows],
-        )
-
-
-def insert_rows(
-    model: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, returning_ids: bool = True
-) -> list[int]:
-    """Insert rows (values for ``columns``, given by attribute name; every non-null column must be among
-    them) and return the new ids in order, without building a model instance per row where it can.
-
-    PostgreSQL: the ids are drawn from the table's own sequence in one query (safe beside other writers)
-    and the rows are sent with COPY; without ``returning_ids`` the table numbers them itself and [] is
-    returned. Elsewhere (SQLite): ``bulk_create``, which reads the ids back.
-    """
-    if not rows:
-        return []
-    if connection.vendor == "postgresql" and not returning_ids:
-        quote = connection.ops.quote_name
-        names = ", ".join(quote(model._meta.get_field(c).column) for c in columns)
-        with (
-            connection.cursor() as cursor,
-            cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-        return []
-    if connection.vendor != "postgresql":
-        created = model._default_manager.bulk_create(
-            [model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=BATCH_SIZE
-        )
-        return [obj.pk for obj in created]
-    quote = connection.ops.quote_name
-    table = model._meta.db_table
-    names = ", ".join(quote(name) for name in ["id", *(model._meta.get_field(c).column for c in columns)])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)]
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-        with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
-            for pk, row in zip(ids, rows, strict=True):
-                copy.write_row((pk, *row))
-    return ids
-
-
 def move_balances(deltas: dict[int, int]) -> None:
     """Add per-agreement amounts to ``balance_minor`` atomically (``balance = balance + delta``), in one
     statement on PostgreSQL: the set-based form of ``F("balance_minor") + amount`` for many agreements."""
-    _add_by_pk(Agreement, {pk: {"balance_minor": amount} for pk, amount in deltas.items()}, ["balance_minor"])
-
-
-def update_rows(model: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
-    """Set ``columns`` (attribute names) to per-row values: each row is ``(pk, value, ...)``. The set-based
-    stand-in for ``bulk_update``, whose CASE expression per row costs far more to build than to run.
-
-    PostgreSQL: the values go by COPY into a temporary table and one ``UPDATE … FROM`` joins them;
-    SQLite: one ``executemany`` (in-process, no round trips). Values are plain (int, str, date, datetime,
-    None). Returns the number of rows given.
-    """
-    if not rows:
-        return 0
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    fields = [model._meta.get_field(name) for name in columns]
-    names = [field.column for field in fields]
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            assignments = ", ".join(f"{quote(name)} = %s" for name in names)
-            cursor.executemany(
-                f"UPDATE {table} SET {assignments} WHERE {quote('id')} = %s",  # noqa: S608
-                [[*row[1:], row[0]] for row in rows],
-            )
-            return len(rows)
-        scratch = quote(f"_update_{model._meta.db_table}")
-        definitions = ", ".join(
-            [f"{quote('pk')} bigint"]
-            + [
-                f"{quote(name)} {field.db_type(connection)}"
-                for name, field in zip(names, fields, strict=True)
-            ]
-        )
-        cursor.execute(f"DROP TABLE IF EXISTS {scratch}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {scratch} ({definitions})")
-        listed = ", ".join(quote(name) for name in ["pk", *names])
-        with cursor.cursor.copy(f"COPY {scratch} ({listed}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        assignments = ", ".join(f"{quote(name)} = v.{quote(name)}" for name in names)
-        cursor.execute(
-            f"UPDATE {table} AS t SET {assignments} FROM {scratch} AS v "  # noqa: S608
-            f"WHERE t.{quote('id')} = v.{quote('pk')}"
-        )
-        cursor.execute(f"DROP TABLE {scratch}")
-    return len(rows)
+    add_by_pk(Agreement, {pk: {"balance_minor": amount} for pk, amount in deltas.items()}, ["balance_minor"])
 
 
 _ENTRY_COLUMNS = ("client_id", "agreement_id", "kind", "amount_minor", "currency", "posted_on", "created_at",
@@ -894,10 +780,10 @@ def post_payments_in_bulk(*, payments: Sequence[PaymentToPost], actor: Actor, re
                 )
             )
         insert_rows(PaymentAllocation, _ALLOCATION_COLUMNS, rows, returning_ids=False)
-        _add_by_pk(
+        add_by_pk(
             ScheduleInstalment, paid, ("interest_paid_minor", "principal_paid_minor", "amount_paid_minor")
         )
-        _add_by_pk(
+        add_by_pk(
             Agreement,
             {
                 agreement_id: {"balance_minor": balances[agreement_id] - locked[agreement_id][3]}

@@ -16,11 +16,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from fairpath.accounts.actions import update_rows
 from fairpath.accounts.models import Address, Agreement, ArrearsState, ContactPoint
 from fairpath.clients.models import Client
 from fairpath.communications import channels, defaults, rendering, rules
 from fairpath.communications.models import MessageTemplate, OutboundMessage, TemplateVersion
+from fairpath.core.bulk import update_rows
 from fairpath.core.errors import InvalidInput, NotPermitted, Refusal
 from fairpath.core.money import format_money
 from fairpath.governance.audit import Actor, PendingEvent, actor_label, record_event, record_events_bulk

@@ -27,9 +27,9 @@ from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage, get_connection
 from django.utils import timezone
 
-from fairpath.accounts.actions import update_rows
 from fairpath.communications import rendering
 from fairpath.communications.models import OutboundMessage
+from fairpath.core.bulk import update_rows
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 
-from fairpath.accounts.actions import update_rows
 from fairpath.accounts.models import Agreement, ArrearsState, ScheduleInstalment
 from fairpath.communications import actions, rules
 from fairpath.communications.models import (
@@ -35,6 +34,7 @@ from fairpath.communications.models import (
     OutboundMessage,
     StatutoryNotice,
 )
+from fairpath.core.bulk import update_rows
 from fairpath.core.errors import Refusal
 from fairpath.core.money import format_money
 from fairpath.governance.audit import Actor

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from fairpath.core.bulk import insert_rows
 from fairpath.core.context import current_correlation_id
 from fairpath.governance.models import AuditChainHead, AuditEvent, User
 
@@ -168,7 +169,7 @@ def record_events_bulk(*, actor: Actor, action: str, events: list[PendingEvent],
         by_chain.setdefault(chain_key_for(pending.client_id), []).append(pending)
     now, label, correlation = timezone.now(), actor_label(actor), current_correlation_id()
     actor_id = None if isinstance(actor, SystemActor) else actor.pk
-    rows: list[AuditEvent] = []
+    rows: list[tuple[Any, ...]] = []
     for key in sorted(by_chain):  # a fixed lock order, so two batches cannot deadlock
         head = _locked_head(key)
         seq, prev = head.last_seq, head.last_hash
@@ -190,11 +191,15 @@ def record_events_bulk(*, actor: Actor, action: str, events: list[PendingEvent],
                 "correlation_id": correlation,
             }
             digest = event_hash(fields, prev)
-            rows.append(AuditEvent(prev_hash=prev, hash=digest, **fields))
+            rows.append((*fields.values(), prev, digest))
             prev = digest
         AuditChainHead.objects.filter(pk=head.pk).update(last_seq=seq, last_hash=prev)
-    AuditEvent.objects.bulk_create(rows, batch_size=2000)
+    insert_rows(AuditEvent, _BULK_COLUMNS, rows, returning_ids=False)
     return len(rows)
+
+
+_BULK_COLUMNS = ("chain_key", "chain_seq", "occurred_at", "actor_id", "actor_label", "client_id", "object_type",
+                 "object_id", "action", "before", "after", "reason", "correlation_id", "prev_hash", "hash")  # fmt: skip
 
 
 def _locked_head(key: str) -> AuditChainHead:
