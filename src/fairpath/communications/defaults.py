@@ -2,6 +2,23 @@
 
 Each passes the publish check: no UK-PRESSURE wording, the US-MINIMIRANDA statement and the US-OPTOUT
 line where required, and the required wording of each statutory notice.
+
+Every template the shipped strategy (``collections/default_strategy.yaml``) names exists here for each
+channel its steps use and for both jurisdictions (the cycle picks the template by the customer's
+jurisdiction): ``early-reminder`` (SMS, e-mail), ``arrears-letter`` (letter), ``support-options`` (letter)
+and ``default-notice`` (UK letter). ``tests/communications/test_default_templates.py`` keeps them in step.
+
+What the collection messages say, and why:
+- UK-PRESSURE (CONC 7.3.10R): no demand for the whole balance, no short deadline, no suggestion to sell
+  or borrow; we ask the customer to get in touch and offer an affordable plan instead.
+- UK-FORB / UK-PROPOSAL: the options we can consider are named (lower payments, time, pausing or reducing
+  interest and charges) and an income and expenditure review is offered; none is promised in advance.
+- Free, independent debt advice is signposted in every UK message (``UK_HELP``, shortened in texts), and
+  UK-THIRDPARTY: the customer may ask an adviser or someone they trust to deal with us for them.
+- UK-STATBAR / US-TIMEBAR: no collection message mentions court or legal action, so each may reach any
+  account (a statute-barred one too); UK-CONTACT: texts carry no amount, and the customer may tell us how
+  and when to contact them.
+- US-MINIMIRANDA and US-OPTOUT as above; no US message threatens anything that is not intended.
 """
 
 from __future__ import annotations
@@ -31,6 +48,17 @@ US_INITIAL = (
     "information obtained will be used for that purpose."
 )
 US_LATER = "This communication is from a debt collector."
+UK_HELP_SHORT = "Free debt advice: moneyhelper.org.uk"
+UK_OPTIONS = (
+    "We can look at options with you, such as lower payments for a while, more time, or pausing or "
+    "reducing interest and charges. We will ask about your income and spending so that any plan is one "
+    "you can afford."
+)
+UK_ADVISER = (
+    "If a debt adviser or someone you trust is helping you, they can contact us for you: just tell us, and "
+    "we will give you time while you get advice."
+)
+UK_PREFERENCES = "You can tell us how and when you would like us to contact you."
 
 DEFAULT_TEMPLATES: tuple[DefaultTemplate, ...] = (
     DefaultTemplate(
@@ -50,6 +78,42 @@ DEFAULT_TEMPLATES: tuple[DefaultTemplate, ...] = (
         "reminder", "Payment reminder", "sms", "UK", "collections", "",
         "{{ client_name }}: your account {{ agreement_reference }} is behind by {{ arrears }}. "
         "Please call {{ contact_phone }} so we can help. Free debt advice: moneyhelper.org.uk",
+    ),
+    DefaultTemplate(
+        "early-reminder", "Early reminder", "sms", "UK", "collections", "",
+        "{{ client_name }}: a payment on your account {{ agreement_reference }} has been missed. If you have "
+        "paid, thank you. If not, please call {{ contact_phone }} so we can help. " + UK_HELP_SHORT,
+    ),
+    DefaultTemplate(
+        "early-reminder", "Early reminder", "email", "UK", "collections",
+        "A missed payment on your account {{ agreement_reference }}",
+        "Dear {{ customer_first_name }},\n\n"
+        "A payment on your account {{ agreement_reference }} has been missed and the account is "
+        "{{ arrears }} behind. If you have already paid, thank you, and please ignore this e-mail.\n\n"
+        "If something has changed and paying is harder at the moment, please call us on {{ contact_phone }}. "
+        + UK_OPTIONS + "\n\n" + UK_HELP + "\n\n" + UK_PREFERENCES + "\n\n{{ client_name }}",
+    ),
+    DefaultTemplate(
+        "arrears-letter", "Arrears letter", "letter", "UK", "collections", "Your account is behind with payments",
+        "Dear {{ customer_name }},\n\n"
+        "Your account {{ agreement_reference }} ({{ product }}) is {{ arrears }} behind: {{ missed_payments }} "
+        "payment(s) have been missed. The balance of the account is {{ balance }}. If you have already paid, "
+        "thank you, and please ignore this letter.\n\n"
+        "We would like to understand your situation and agree a way forward that you can afford. Please call "
+        "us on {{ contact_phone }}. " + UK_OPTIONS + "\n\n" + UK_ADVISER + "\n\n" + UK_HELP + "\n\n"
+        + UK_PREFERENCES + "\n\nYours sincerely,\n{{ client_name }}",
+    ),
+    DefaultTemplate(
+        "support-options", "Support options", "letter", "UK", "collections", "Support with your account",
+        "Dear {{ customer_name }},\n\n"
+        "We are writing about your account {{ agreement_reference }}, which is {{ arrears }} behind. We know "
+        "that health, a change in your life or money worries can make things harder, and we want to make "
+        "sure the way we deal with your account works for you.\n\n"
+        + UK_OPTIONS + " You do not need to decide anything straight away.\n\n"
+        "If it would help, tell us if you would like our letters in another format (such as large print), "
+        "to talk at a time that suits you, or for us to deal with someone you trust. " + UK_ADVISER
+        + "\n\n" + UK_HELP + "\n\n"
+        "Please call us on {{ contact_phone }} when you are ready.\n\nYours sincerely,\n{{ client_name }}",
     ),
     DefaultTemplate(
         "nosia-fs", "Notice of sums in arrears (fixed-sum)", "letter", "UK", "nosia_fs",
@@ -105,6 +169,37 @@ DEFAULT_TEMPLATES: tuple[DefaultTemplate, ...] = (
         "reminder", "Payment reminder", "sms", "US", "collections", "",
         "{{ client_name }}, a debt collector: your account {{ agreement_reference }} is past due. "
         "This communication is from a debt collector. Call {{ contact_phone }}. {{ opt_out_text }}",
+    ),
+    DefaultTemplate(
+        "early-reminder", "Early reminder", "sms", "US", "collections", "",
+        "{{ client_name }}: " + US_LATER + " A payment on account {{ agreement_reference }} was missed. "
+        "Call {{ contact_phone }} to talk about options. {{ opt_out_text }}",
+    ),
+    DefaultTemplate(
+        "early-reminder", "Early reminder", "email", "US", "collections",
+        "A missed payment on your account {{ agreement_reference }}",
+        "Dear {{ customer_first_name }},\n\n" + US_LATER + "\n\n"
+        "A payment on your account {{ agreement_reference }} was missed and the account is {{ arrears }} "
+        "past due. If you have already paid, thank you. If paying is harder right now, please call us at "
+        "{{ contact_phone }} to talk about a payment plan that fits your budget.\n\n{{ client_name }}\n\n"
+        "{{ opt_out_text }}",
+    ),
+    DefaultTemplate(
+        "arrears-letter", "Past-due letter", "letter", "US", "collections", "Your account is past due",
+        "Dear {{ customer_name }},\n\n" + US_LATER + "\n\n"
+        "Your account {{ agreement_reference }} is {{ arrears }} past due; the balance is {{ balance }}. "
+        "If you have already paid, thank you.\n\n"
+        "Please call us at {{ contact_phone }}. We can talk about a payment plan that fits your budget.\n\n"
+        "Sincerely,\n{{ client_name }}",
+    ),
+    DefaultTemplate(
+        "support-options", "Support options", "letter", "US", "collections", "Support with your account",
+        "Dear {{ customer_name }},\n\n" + US_LATER + "\n\n"
+        "We are writing about your account {{ agreement_reference }}, which is {{ arrears }} past due. If "
+        "your health or a change in your circumstances makes paying harder, please let us know. We can talk "
+        "about a payment plan that fits your budget, contact you at times that suit you, or deal with "
+        "someone you authorize.\n\n"
+        "Please call us at {{ contact_phone }} when you are ready.\n\nSincerely,\n{{ client_name }}",
     ),
     DefaultTemplate(
         "validation-notice", "Validation notice", "letter", "US", "us_validation",
