@@ -60,6 +60,7 @@ from fairpath.collections.models import (
     TreatmentState,
 )
 from fairpath.collections.policy import gather_facts
+from fairpath.collections.workspace.recoveries import recoveries_checklist
 from fairpath.core.errors import InvalidInput, Refusal
 from fairpath.governance.audit import Actor, PendingEvent, SystemActor, actor_label, record_events_bulk
 
@@ -75,6 +76,8 @@ BREATHING_SPACE_KINDS = (
 )
 WORK_KINDS = {"call_task": "call_due", "review_task": "review", "arrangement_review": "review"}
 INTERNAL_ACTIONS = frozenset({"review_task", "arrangement_review"})
+# Termination-type steps: a demand for early payment or enforcement, blocked by UK-DEFAULT until a default
+# notice was served and its remedy date has passed, and by UK-NOSIA-LATE while an arrears notice is late.
 ENFORCEMENT_ACTIONS = frozenset({"agency_placement", "recoveries_transfer"})
 
 # A test hook: called with the shard number before its transaction commits (crash-safety tests raise here).
@@ -355,6 +358,8 @@ class ShardWork:
             client_id__in=list(shard.client_ids),
         )
         self.events: list[PendingEvent] = []
+        # UK-DEFAULT per GB agreement asked about: None when termination-type steps may go, else the reason.
+        self.termination_blocks: dict[int, str | None] = {}
 
     def run(self) -> ShardResult:
         self.load()
@@ -1028,6 +1033,13 @@ class ShardWork:
                     "key", flat=True
                 )
             )
+        self.load_termination_blocks(
+            [
+                agreement_id
+                for key, (agreement_id, *_, step) in zip(keys, proposals, strict=True)
+                if step.action in ENFORCEMENT_ACTIONS and key not in existing
+            ]
+        )
         actions: list[PlannedAction] = []
         new_notices: list[NoticeDue] = []
         for key, (agreement_id, version, segment, path, _entered_on, index, step) in zip(
@@ -1072,6 +1084,26 @@ class ShardWork:
         self._save_notices(new_notices)
         return actions
 
+    def load_termination_blocks(self, agreement_ids: Sequence[int]) -> None:
+        """UK-DEFAULT for the GB agreements among ``agreement_ids`` not asked about yet, in one set-based call
+        of the recoveries checklist (its UK-DEFAULT items: no default notice served, or the remedy date not
+        yet passed) - the one place that rule is written, so the cycle never decides it differently."""
+        wanted = sorted(
+            {
+                agreement_id
+                for agreement_id in agreement_ids
+                if agreement_id not in self.termination_blocks
+                and (facts := self.facts.get(agreement_id)) is not None
+                and facts.country == "GB"
+            }
+        )
+        if not wanted:
+            return
+        checklist = recoveries_checklist(wanted, self.as_of)
+        for agreement_id in wanted:
+            reasons = [item.label for item in checklist.get(agreement_id, []) if item.rule == "UK-DEFAULT"]
+            self.termination_blocks[agreement_id] = "; ".join(reasons) or None
+
     def decide(self, agreement_id: int, action: str) -> rules.ContactDecision:
         if action in INTERNAL_ACTIONS:
             return rules.ALLOWED
@@ -1081,11 +1113,10 @@ class ShardWork:
         if action in ENFORCEMENT_ACTIONS:
             if self.is_nosia_late(agreement_id):
                 return rules.refused("UK-NOSIA-LATE", "A required notice of sums in arrears is late")
-            for rule, _trigger, _send_by, _status, remedy_on in self.notices.get(agreement_id, []):
-                if rule == "UK-DEFAULT" and remedy_on is not None and self.as_of <= remedy_on:
-                    return rules.refused(
-                        "UK-DEFAULT", f"The default notice can be remedied until {remedy_on:%d %b %Y}"
-                    )
+            self.load_termination_blocks([agreement_id])  # guard() asked for the whole shard already
+            blocked = self.termination_blocks.get(agreement_id)
+            if blocked:
+                return rules.refused("UK-DEFAULT", f"No termination-type step yet: {blocked}")
         channel = strategies.ACTION_CHANNELS[action] or "letter"
         purpose = strategies.ACTION_PURPOSES.get(action, "collections")
         return rules.decide(
