@@ -138,8 +138,13 @@ def test_later_steps_fall_due_on_their_day_offsets(book):
     letter = ScheduledAction.objects.get(agreement=book["early"], action="letter")
     assert letter.run_date == DAY + timedelta(days=3)
     placement = ScheduledAction.objects.get(agreement=book["mid"], action="agency_placement")
-    # UK-NOSIA-LATE is not in play (notice still within its 14 days); placement goes out on day 1
-    assert (placement.run_date, placement.status) == (DAY + timedelta(days=1), "scheduled")
+    # the placement falls due on day 1; UK-NOSIA-LATE is not in play (notice still within its 14 days), but no
+    # default notice was ever served, so UK-DEFAULT refuses it
+    assert (placement.run_date, placement.status, placement.rule) == (
+        DAY + timedelta(days=1),
+        "suppressed",
+        "UK-DEFAULT",
+    )
 
 
 def test_running_the_same_date_twice_changes_nothing(book):

@@ -16,7 +16,7 @@ from fairpath.collections.workspace import recoveries
 from fairpath.core.errors import InvalidInput, NotPermitted
 from fairpath.governance.models import AuditEvent
 from tests.factories import SETUP, make_user
-from tests.factories.collections import make_fully_worked, make_uk_agreement
+from tests.factories.collections import make_fully_worked, make_uk_agreement, make_us_agreement
 
 pytestmark = pytest.mark.django_db
 
@@ -100,17 +100,21 @@ def test_a_hold_in_force_blocks_whatever_the_checklist_says(client_a, agent):
     assert state(agreement) == before
 
 
-def test_checklist_is_configurable_per_client(client_a, client_b):
+def test_checklist_is_configurable_per_client_but_uk_default_is_the_law(client_a, client_b):
     strict = make_uk_agreement(client_a)
     lenient = make_uk_agreement(client_b)
+    lenient_us = make_us_agreement(client_b)
     RecoveriesChecklist.objects.create(
         client=client_b, minimum_contact_attempts=0, require_arrangement_offered=False,
         require_income_expenditure_offered=False, require_notices_sent=False,
         require_default_notice_expired=False,
     )  # fmt: skip
-    answer = recoveries.recoveries_checklist([strict.pk, lenient.pk, 999_999], TODAY)
-    assert set(answer) == {strict.pk, lenient.pk}
-    assert codes(answer[lenient.pk]) == ["status"]  # the status table is never optional
+    answer = recoveries.recoveries_checklist([strict.pk, lenient.pk, lenient_us.pk, 999_999], TODAY)
+    assert set(answer) == {strict.pk, lenient.pk, lenient_us.pk}
+    assert codes(answer[lenient_us.pk]) == ["status"]  # the status table is never optional
+    # a client cannot switch off UK-DEFAULT for a UK customer: no default notice was served
+    assert codes(answer[lenient.pk]) == ["status", "default_notice"]
+    assert [item.rule for item in answer[lenient.pk]][-1] == "UK-DEFAULT"
     assert len(answer[strict.pk]) == 5
 
 

@@ -585,7 +585,9 @@ class RecoveriesChecklist(ClientOwned):
         default=True, help_text="No statutory notice still pending (UK-NOSIA-FS, UK-NOSIA-RA, UK-DEFAULT)"
     )
     require_default_notice_expired = models.BooleanField(
-        default=True, help_text="UK-DEFAULT: a default notice was served and its remedy date has passed"
+        default=True,
+        help_text="A default notice was served and its remedy date has passed. Always required for UK customers "
+        "(UK-DEFAULT); this switch decides it for other jurisdictions",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -26,7 +26,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 
 from fairpath.accounts import rules as account_rules
-from fairpath.accounts.models import Agreement
+from fairpath.accounts.models import Address, Agreement
 from fairpath.collections import rules
 from fairpath.collections.models import (
     Arrangement,
@@ -107,7 +107,7 @@ def config_for(client_ids: Iterable[int]) -> dict[int, ChecklistConfig]:
 def recoveries_checklist(agreement_ids: Sequence[int], as_of: date) -> dict[int, list[MissingItem]]:
     """For each agreement, what is missing before it may go to recoveries on ``as_of`` (empty: it may go).
 
-    Reads only (no writes, no audit); 9 queries per chunk of ids whatever the chunk's size. Unknown ids
+    Reads only (no writes, no audit); 10 queries per chunk of ids whatever the chunk's size. Unknown ids
     are left out of the answer.
     """
     answer: dict[int, list[MissingItem]] = {}
@@ -168,6 +168,13 @@ def recoveries_checklist(agreement_ids: Sequence[int], as_of: date) -> dict[int,
             .values_list("agreement_id", "kind")
         ):
             holds[agreement_id].append(kind)
+        # UK-DEFAULT is the law for customers in Great Britain and Northern Ireland, not a client's choice:
+        # the client's switch only adds the same check for other jurisdictions.
+        uk_customers = set(
+            Address.objects.filter(customer_id__in=customer_ids, is_current=True, country="GB").values_list(
+                "customer_id", flat=True
+            )
+        )
 
         for agreement_id, client_id, customer_id, status in agreements:
             config = configs[client_id]
@@ -212,7 +219,7 @@ def recoveries_checklist(agreement_ids: Sequence[int], as_of: date) -> dict[int,
             if config.require_notices_sent:
                 for rule in sorted(set(pending.get(agreement_id, []))):
                     missing.append(MissingItem("notice_pending", f"Notice still to send: {rule}", rule))
-            if config.require_default_notice_expired:
+            if config.require_default_notice_expired or customer_id in uk_customers:
                 remedies = [day for day in default_remedy.get(agreement_id, []) if day is not None]
                 if not remedies:
                     missing.append(MissingItem("default_notice", "No default notice served", "UK-DEFAULT"))
