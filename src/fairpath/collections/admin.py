@@ -3,11 +3,10 @@ charges are read-only (they change only through actions, with audit)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 
 from fairpath.collections import models
+from fairpath.core.admin import ReadOnlyAdmin
 
 
 @admin.register(models.RecoveriesChecklist)
@@ -20,17 +19,6 @@ class RecoveriesChecklistAdmin(admin.ModelAdmin):
         "require_notices_sent",
         "require_default_notice_expired",
     )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(models.SettlementOffer)

@@ -682,13 +682,7 @@ class ShardWork:
             )  # fmt: skip
         if not rows:
             return
-        insert_rows(LedgerEntry, (*ENTRY_COLUMNS[:8], "reverses_id", *ENTRY_COLUMNS[8:]), rows)
-        totals: dict[int, int] = defaultdict(int)
-        for entry in rows:
-            totals[entry[1]] += entry[3]
-        move_balances(totals)
-        for agreement_id, amount in totals.items():
-            self.agreements[agreement_id]["balance_minor"] += amount
+        self._post_entries((*ENTRY_COLUMNS[:8], "reverses_id", *ENTRY_COLUMNS[8:]), rows)
         self.events += [
             PendingEvent(
                 "accounts.agreement",
@@ -704,6 +698,17 @@ class ShardWork:
             for entry in rows
         ]
         self.result.postings += len(rows)
+
+    def _post_entries(self, columns: Sequence[str], rows: list[tuple]) -> None:
+        """Insert ledger rows (agreement id second, amount fourth) and move each agreement's balance by their
+        sum, in the database and in this shard's copy."""
+        insert_rows(LedgerEntry, columns, rows)
+        totals: dict[int, int] = defaultdict(int)
+        for entry in rows:
+            totals[entry[1]] += entry[3]
+        move_balances(totals)
+        for agreement_id, amount in totals.items():
+            self.agreements[agreement_id]["balance_minor"] += amount
 
     def post_what_falls_due(self) -> None:
         """Late fees for newly missed instalments and monthly interest on running accounts, each posted once."""
@@ -777,13 +782,7 @@ class ShardWork:
         ]  # fmt: skip
         if not entries:
             return
-        insert_rows(LedgerEntry, ENTRY_COLUMNS, entries)
-        totals: dict[int, int] = defaultdict(int)
-        for entry in entries:
-            totals[entry[1]] += entry[3]
-        move_balances(totals)
-        for agreement_id, amount in totals.items():
-            self.agreements[agreement_id]["balance_minor"] += amount
+        self._post_entries(ENTRY_COLUMNS, entries)
         self.events += [
             PendingEvent(
                 "accounts.agreement",

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 
+from fairpath.core.admin import ReadOnlyAdmin
 from fairpath.work import models
 
 
@@ -29,17 +28,6 @@ class AgentSkillAdmin(admin.ModelAdmin):
 @admin.register(models.AgentProfile)
 class AgentProfileAdmin(admin.ModelAdmin):
     list_display = ("agent", "portfolio_capacity", "takes_portfolio")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(models.WorkItem)
