@@ -122,9 +122,11 @@ def test_worker_processes_make_the_same_portfolio_as_one_process(monkeypatch):
     allocations = PaymentAllocation.objects.filter(client__code="same-forked")
     assert allocations.exists()
     assert not allocations.exclude(entry__agreement__client__code="same-forked").exists()
-    assert not allocations.filter(instalment__isnull=False).exclude(
-        instalment__agreement=F("entry__agreement")
-    ).exists()
+    assert (
+        not allocations.filter(instalment__isnull=False)
+        .exclude(instalment__agreement=F("entry__agreement"))
+        .exists()
+    )
 
 
 def test_refuses_a_client_that_already_has_customers(client_a):
