@@ -166,3 +166,28 @@ def test_bulk_events_chain_like_single_ones_and_verify(client_a, client_b, admin
         verify_all().first_break.event_id
         == AuditEvent.objects.get(action="arrears.recomputed", object_id="3").id
     )
+
+
+def test_concurrent_writers_spread_over_the_client_stripes():
+    """Each thread keeps one stripe, and threads do not all land on the same one (they would queue on one head)."""
+    import threading
+
+    from fairpath.governance.audit import AUDIT_STRIPES, chain_key_for
+
+    keys: list[str] = []
+    lock = threading.Lock()
+
+    def note() -> None:
+        first, second = chain_key_for(7), chain_key_for(7)
+        with lock:
+            keys.append(first)
+            assert first == second
+
+    threads = [threading.Thread(target=note) for _ in range(2 * AUDIT_STRIPES)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(keys) == 2 * AUDIT_STRIPES
+    assert all(key.startswith("client:7/") for key in keys)
+    assert len(set(keys)) > 1

@@ -55,8 +55,12 @@ def _stripe() -> int:
     agents spent most of its time there). Each thread keeps to one stripe, so a transaction that writes
     several events of a client always takes the same head (no lock cycles), while concurrent writers
     usually take different heads. Verification walks every stripe.
+
+    The stripe comes from the operating system's thread id, which differs between threads and between
+    processes; ``threading.get_ident()`` is a pthread address aligned to a power of two, so it put every
+    thread on stripe 0.
     """
-    return threading.get_ident() % AUDIT_STRIPES
+    return threading.get_native_id() % AUDIT_STRIPES
 
 
 def chain_key_for(client_id: int | None) -> str:
