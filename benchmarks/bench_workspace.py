@@ -3,11 +3,21 @@
 Generates a portfolio, then gives a sample of agreements the content an agent's workspace really holds (contacts,
 notes, a promise, a hold, a case, work items) and times: the agreement workspace (agent), My work and get-next
 (agent), the team leader console and customer search (team leader). Also the SQL queries per workspace render,
-for a plain and for a busy agreement (they must be equal: no N+1). JSON lines; stay at or below 100k accounts.
+for a plain and for a busy agreement (they must be equal: no N+1).
+
+Then 20 agents at once (4 on SQLite; ``FAIRPATH_BENCH_USERS`` overrides), each in its own process with its own
+connection, as a dialer floor works: get next, open the account, Done, again. Twice: at a human pace (a pause
+of ``FAIRPATH_BENCH_THINK`` seconds, default 2, between one agent's requests; a real agent spends minutes per
+account, so this is still a busy floor) and back to back (no pause: the most the machine serves, and the
+latency when it is saturated).
+
+``FAIRPATH_BENCH_CLIENT=CODE`` re-uses a client generated earlier (a 1M book takes about ten minutes to
+generate) instead of generating one. JSON lines; on a shared machine generate no more than 100k accounts.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import random
 import statistics
@@ -18,6 +28,7 @@ from harness import emit, start, timed
 
 SAMPLE = 60  # agreements given workspace content
 ROUNDS = 2  # each workspace page is timed this many times (after one warm-up render)
+LOOPS = 12  # get next -> workspace -> Done rounds per agent in each concurrent pass
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -50,20 +61,25 @@ def main() -> None:
     from fairpath.work.models import WorkItem
 
     n = arguments.accounts
-    code = f"bench-ws-{int(time.time())}"
-    with timed() as elapsed:
-        summary = generate_portfolio(
-            accounts=n, seed=3, as_of=date(2026, 11, 30), months=18, client_code=code
-        )
-    emit("generate", n, elapsed[0], customers=summary.customers)
+    code = os.environ.get("FAIRPATH_BENCH_CLIENT") or ""
+    if code:
+        n = Agreement.objects.filter(client__code=code).count()
+    else:
+        code = f"bench-ws-{int(time.time())}"
+        with timed() as elapsed:
+            summary = generate_portfolio(
+                accounts=n, seed=3, as_of=date(2026, 11, 30), months=18, client_code=code
+            )
+        emit("generate", n, elapsed[0], customers=summary.customers)
     client = Client.objects.get(code=code)
     system = SystemActor("bench")
+    run = f"{code}-{int(time.time())}"
     agent = create_user(
-        username=f"{code}-agent", role_code="agent", password="bench-password-123", client_codes=[code],
+        username=f"{run}-agent", role_code="agent", password="bench-password-123", client_codes=[code],
         actor=system,
     )  # fmt: skip
     leader = create_user(
-        username=f"{code}-lead", role_code="team_leader", password="bench-password-123", client_codes=[code],
+        username=f"{run}-lead", role_code="team_leader", password="bench-password-123", client_codes=[code],
         actor=system,
     )  # fmt: skip
 
@@ -185,6 +201,95 @@ def main() -> None:
     references = list(Agreement.objects.filter(client=client).values_list("reference", flat=True)[:5_000])
     texts = picker.sample(names, min(50, len(names))) + picker.sample(references, min(50, len(references)))
     time_pages("page_customer_search", as_leader, [f"/customers/?q={text}" for text in texts])
+
+    users = int(os.environ.get("FAIRPATH_BENCH_USERS") or (20 if connection.vendor == "postgresql" else 4))
+    floor = [
+        create_user(
+            username=f"{run}-floor-{index}", role_code="agent", password="bench-password-123",
+            client_codes=[code], actor=system,
+        ).pk
+        for index in range(users)
+    ]  # fmt: skip
+    # Enough unowned calls for every agent's rounds in both passes, on accounts of the book.
+    work_actions.create_work_items(
+        specs=[
+            work_actions.WorkItemSpec(
+                client_id=client.pk, kind="call_due", title=f"Floor call {index}",
+                due_at=now - timedelta(minutes=index % 600), value_minor=(index * 7_919) % 300_000,
+                agreement_id=agreement_id,
+            )
+            for index, agreement_id in enumerate(picker.sample(ids, min(4 * users * LOOPS, len(ids))))
+        ],
+        actor=system,
+    )  # fmt: skip
+    think = float(os.environ.get("FAIRPATH_BENCH_THINK") or 2.0)
+    for label, pause in (("paced", think), ("back_to_back", 0.0)):
+        agents_at_once(floor, pause, n, label)
+
+
+def _agent_day(agent_id: int, pause: float, began_at: float, results) -> None:  # noqa: ANN001
+    """One agent's process: LOOPS rounds of get next, open the account, Done; the timings go to ``results``."""
+    from django.test import Client as HttpClient
+
+    from fairpath.governance.models import User
+    from fairpath.work.models import WorkItem
+
+    http = HttpClient()
+    agent = User.objects.get(pk=agent_id)
+    http.force_login(agent)
+    timings: dict[str, list[float]] = {"get_next": [], "workspace": [], "done": []}
+    delay = max(began_at - time.time(), 0.0)
+    time.sleep(delay)  # every agent starts at the same moment
+    for _ in range(LOOPS):
+        began = time.perf_counter()
+        response = http.post("/work/next/")
+        timings["get_next"].append(time.perf_counter() - began)
+        assert response.status_code == 302, response.status_code
+        item = (
+            WorkItem.objects.filter(owner_id=agent_id, status="in_progress").order_by("-started_at").first()
+        )
+        assert item is not None and item.agreement_id is not None
+        time.sleep(pause)
+        began = time.perf_counter()
+        page = http.get(f"/collections/workspace/agreements/{item.agreement_id}/")
+        timings["workspace"].append(time.perf_counter() - began)
+        assert page.status_code == 200, page.status_code
+        time.sleep(pause)
+        began = time.perf_counter()
+        done = http.post(f"/work/items/{item.pk}/complete/", {"outcome": "called"})
+        timings["done"].append(time.perf_counter() - began)
+        assert done.status_code == 302, done.status_code
+        time.sleep(pause)
+    results.put((agent_id, timings))
+
+
+def agents_at_once(agent_ids: list[int], pause: float, accounts: int, label: str) -> None:
+    """Fork one process per agent (each opens its own connection) and report p50/p95 of each request kind."""
+    from django.db import connections
+
+    connections.close_all()  # children must not share the parent's connection
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    began_at = time.time() + 1.0
+    processes = [
+        context.Process(target=_agent_day, args=(agent_id, pause, began_at, results))
+        for agent_id in agent_ids
+    ]
+    wall = time.perf_counter()
+    for process in processes:
+        process.start()
+    gathered = [results.get() for _ in processes]
+    for process in processes:
+        process.join()
+        assert process.exitcode == 0, f"an agent process failed ({process.exitcode})"
+    wall = time.perf_counter() - wall
+    for kind in ("get_next", "workspace", "done"):
+        samples = [spent for _, timings in gathered for spent in timings[kind]]
+        emit(
+            f"agents_{label}_{kind}", len(samples), sum(samples), accounts=accounts, users=len(agent_ids),
+            pause_s=pause, requests_per_s=round(3 * len(samples) / wall, 1), load=round(os.getloadavg()[0], 1),
+            **percentiles(samples),
+        )  # fmt: skip
 
 
 if __name__ == "__main__":
