@@ -578,7 +578,11 @@ def send_scheduled_actions(
     (``collections.ScheduledAction``, status scheduled, run date up to ``run_date``) with the client's
     template of that code (by the customer's jurisdiction; ``reminder`` when the step names none), asking
     the guard again at send time. Each step is marked done, or suppressed with the rule, in the same
-    transaction as the messages, so a step is never sent twice."""
+    transaction as the messages, so a step is never sent twice.
+
+    Every step not sent is counted under the rule that stopped it in the result's ``suppressed``: the
+    guard's refusals, a step with no published template (TEMPLATE-STATUS) and one that could not be
+    addressed or rendered (CONTACT-NO-ADDRESS, TEMPLATE-JURISDICTION, NOT-FOUND) alike."""
     from fairpath.collections.models import ScheduledAction
 
     at = at or datetime.combine(
@@ -631,4 +635,9 @@ def send_scheduled_actions(
             ["status", "rule", "message"],
             [(row.pk, str(row.status), row.rule, row.message) for row in rows],
         )
+    refusals: dict[str, int] = {}
+    for row in rows:
+        if row.status == ScheduledAction.Status.SUPPRESSED:
+            refusals[row.rule] = refusals.get(row.rule, 0) + 1
+    result.suppressed = refusals
     return result
