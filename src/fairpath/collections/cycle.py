@@ -282,20 +282,26 @@ def run_cycle(
 
 def close_the_day(*, run_date: date, client_ids: Sequence[int], actor: Actor) -> dict[str, Any]:
     """The steps after every shard is done, each idempotent so a re-run repeats nothing:
-    send the statutory notices the shards raised and the messages they scheduled (the communications
-    domain asks the guard again at send time), then build the day's MI snapshots."""
-    from fairpath.communications.actions import send_scheduled_actions
+    hand over the messages whose customer's local moment has come (US-HOURS), send the statutory notices
+    the shards raised and the messages they scheduled (the communications domain plans each for the
+    customer's permitted local time and asks the guard again for it), then build the day's MI snapshots."""
+    from fairpath.communications.actions import release_due_messages, send_scheduled_actions
     from fairpath.communications.notices import send_pending_notices
     from fairpath.insight.snapshots import build_snapshots
 
+    released = release_due_messages(actor=actor, client_ids=client_ids)
     notices = send_pending_notices(on=run_date, actor=actor, client_ids=client_ids)
     messages = send_scheduled_actions(run_date=run_date, actor=actor, client_ids=client_ids)
     snapshots = build_snapshots(run_date, client_ids)
+    suppressed = Counter(messages.suppressed)
+    suppressed.update(released.suppressed)
     return {
         "notices_sent": len(notices.issued),
         "notices_refused": len(notices.refused),
         "messages_queued": len(messages.queued),
-        "messages_suppressed": dict(sorted(messages.suppressed.items())),
+        "messages_waiting": sum(1 for message in messages.queued if message.scheduled_for is not None),
+        "messages_released": len(released.released),
+        "messages_suppressed": dict(sorted(suppressed.items())),
         "snapshot_rows": snapshots.rows,
     }
 
@@ -1119,12 +1125,15 @@ class ShardWork:
         channel = strategies.ACTION_CHANNELS[action] or "letter"
         purpose = strategies.ACTION_PURPOSES.get(action, "collections")
         return rules.decide(
-            facts,
-            channel=channel,
-            at=_local_noon(self.as_of, facts.time_zone),
-            party="customer",
-            purpose=purpose,
+            facts, channel=channel, at=self.planned_moment(facts, channel), party="customer", purpose=purpose
         )
+
+    def planned_moment(self, facts: rules.ContactFacts, channel: str) -> datetime:
+        """US-HOURS / UK-CONTACT: the moment a step of the day will go - 10:00 in the customer's own time
+        zone, or the next moment the quiet hours and the customer's own times allow (daylight-saving safe) -
+        the same plan the communications domain sends by, so the guard is asked about the real moment."""
+        earliest = rules.local_moment(self.as_of, rules.SEND_LOCAL_TIME, facts.time_zone)
+        return rules.next_permitted_moment(facts, channel, earliest) or earliest
 
     def _create_work(self, actions: list[PlannedAction]) -> None:
         """Call and review steps become work items (the work domain's bulk create)."""

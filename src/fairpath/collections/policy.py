@@ -11,7 +11,8 @@ customer's own times (UK-CONTACT), US-OPTOUT, US-REVOKE, UK-STATBAR, US-TIMEBAR.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
@@ -31,7 +32,14 @@ from fairpath.collections.models import ContactAttempt, Hold, NoticeDue
 from fairpath.collections.rules import ContactDecision
 from fairpath.core.errors import InvalidInput
 
-__all__ = ["ContactDecision", "check_contact", "check_contacts_bulk", "gather_facts"]
+__all__ = [
+    "ContactDecision",
+    "PlannedContact",
+    "check_contact",
+    "check_contacts_bulk",
+    "gather_facts",
+    "plan_contacts_bulk",
+]
 
 CHUNK = 900  # stays under SQLite's bound-parameter limit
 _LOOKBACK_DAYS = rules.CALL_WINDOW_DAYS + 1
@@ -205,6 +213,55 @@ def check_contacts_bulk(
         for agreement_id in agreement_ids
         if agreement_id in known
     }
+
+
+@dataclass(frozen=True)
+class PlannedContact:
+    """When a contact will go (UTC), the guard's decision for that moment, and the customer's time zone."""
+
+    at: datetime
+    decision: ContactDecision
+    time_zone: str
+
+
+def plan_contacts_bulk(
+    *,
+    agreement_ids: Sequence[int],
+    channel: str,
+    on: date,
+    at: datetime | None = None,
+    not_before: datetime | None = None,
+    local_time: time = rules.SEND_LOCAL_TIME,
+    party: str = "customer",
+    purpose: str = "collections",
+    facts: dict[int, rules.ContactFacts] | None = None,
+) -> dict[int, PlannedContact]:
+    """The guard for contacts that go later on day ``on``, many at once (US-HOURS, UK-CONTACT): each is
+    planned for ``local_time`` on ``on`` in the customer's own time zone (or from ``at`` when given, the
+    same instant for all), not before ``not_before``, moved to the next moment the quiet hours and the
+    customer's own times allow (``rules.next_permitted_moment``); the guard decides for that moment, the
+    moment the contact will actually go. A contact with no permitted moment is decided at its earliest."""
+    probe = at or not_before or datetime.combine(on, time(12), tzinfo=UTC)
+    _check_vocabulary(channel, party, purpose, probe)
+    if facts is None:
+        # the call cap's window ends at the latest moment planned (the end of the day in the westernmost zone)
+        horizon = max(probe, datetime.combine(on + timedelta(days=1), time(12), tzinfo=UTC))
+        facts = gather_facts(agreement_ids, at=horizon, party=party)
+    planned: dict[int, PlannedContact] = {}
+    for agreement_id in agreement_ids:
+        known = facts.get(agreement_id)
+        if known is None:
+            continue
+        earliest = at or rules.local_moment(on, local_time, known.time_zone)
+        if not_before is not None and not_before > earliest:
+            earliest = not_before
+        moment = rules.next_permitted_moment(known, channel, earliest, party=party) or earliest
+        planned[agreement_id] = PlannedContact(
+            moment,
+            rules.decide(known, channel=channel, at=moment, party=party, purpose=purpose),
+            known.time_zone,
+        )
+    return planned
 
 
 def check_contact(

@@ -8,7 +8,7 @@ calendar dates; instants are UTC; the rolling US-7IN7 window is 7 consecutive lo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -72,6 +72,9 @@ CALL_CAP = 7
 CALL_WINDOW_DAYS = 7
 QUIET_BEFORE = time(8, 0)
 QUIET_AFTER = time(21, 0)
+# The local time at which the cycle's messages go on their day, unless the customer's times say later.
+SEND_LOCAL_TIME = time(10, 0)
+PLANNING_HORIZON_DAYS = 8
 LIMITATION_YEARS = {"ENG": 6, "WLS": 6, "NIR": 6, "SCT": 5}
 US_LIMITATION_YEARS = {"NY": 3, "TX": 4, "CA": 4, "PA": 4, "FL": 5, "IL": 5}
 US_DEFAULT_LIMITATION_YEARS = 6
@@ -262,6 +265,62 @@ def _hours_check(
             return refused(
                 rule, f"The customer asked for {channel} contact not after {preference.latest_time:%H:%M}"
             )
+    return None
+
+
+def local_moment(day: date, clock: time, time_zone: str) -> datetime:
+    """The instant (UTC) of a wall-clock time on a day at the customer's location: the same local time
+    whichever side of a daylight-saving change the day falls."""
+    return datetime.combine(day, clock, tzinfo=ZoneInfo(time_zone)).astimezone(UTC)
+
+
+def next_permitted_moment(
+    facts: ContactFacts,
+    channel: str,
+    earliest: datetime,
+    *,
+    party: str = Party.CUSTOMER,
+    horizon_days: int = PLANNING_HORIZON_DAYS,
+) -> datetime | None:
+    """US-HOURS / UK-CONTACT: the first moment at or after ``earliest`` whose time of day allows ``channel``
+    at the customer's location - 08:00 to 21:00 local and, for the customer, within the times and weekdays
+    they asked for (the same windows ``_hours_check`` applies). Counted on the customer's local calendar, so
+    a daylight-saving change moves the UTC instant, never the local time. Letters have no hours.
+
+    None when no moment within ``horizon_days`` is allowed (the customer refused the channel, or their
+    times leave no window): the guard's decision at ``earliest`` then says why. Holds, consent and the
+    call cap are not looked at here: a refusal for those is a refusal, not a reason to wait."""
+    if channel == Channel.LETTER:
+        return earliest
+    zone = ZoneInfo(facts.time_zone)
+    start_local = earliest.astimezone(zone)
+    preferences = [
+        preference
+        for preference in (facts.preferences if party == Party.CUSTOMER else ())
+        if preference.channel == channel
+    ]
+    if any(preference.is_refused for preference in preferences):
+        return None
+    opens, closes = QUIET_BEFORE, QUIET_AFTER
+    for preference in preferences:
+        if preference.earliest_time is not None:
+            opens = max(opens, preference.earliest_time)
+        if preference.latest_time is not None:
+            closes = min(closes, preference.latest_time)
+    if opens > closes:
+        return None
+    for offset in range(horizon_days):
+        day = start_local.date() + timedelta(days=offset)
+        if any(
+            preference.weekdays and day.weekday() not in preference.weekdays for preference in preferences
+        ):
+            continue
+        # wall-clock comparisons: both sides are local times of the same zone
+        window_opens = datetime.combine(day, opens, tzinfo=zone)
+        window_closes = datetime.combine(day, closes, tzinfo=zone)
+        candidate = max(window_opens, start_local) if offset == 0 else window_opens
+        if candidate.replace(tzinfo=None) <= window_closes.replace(tzinfo=None):
+            return candidate.astimezone(UTC)
     return None
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -461,7 +462,13 @@ def _store(messages: list[OutboundMessage], *, actor: Actor) -> list[OutboundMes
             ]
             if events:
                 record_events_bulk(actor=actor, action=f"communications.message_{status}", events=events)
-    queued = [message.pk for message in messages if message.status == OutboundMessage.Status.QUEUED]
+    now = timezone.now()
+    queued = [
+        message.pk
+        for message in messages
+        if message.status == OutboundMessage.Status.QUEUED
+        and (message.scheduled_for is None or message.scheduled_for <= now)
+    ]
     if queued:
         transaction.on_commit(lambda: channels.deliver(queued))
     return messages
@@ -501,11 +508,25 @@ class BulkResult:
 
 
 def send_messages_bulk(
-    *, items: Iterable[BulkMessage], actor: Actor, at: datetime, party: str = "customer"
+    *,
+    items: Iterable[BulkMessage],
+    actor: Actor,
+    at: datetime | None = None,
+    party: str = "customer",
+    send_on: date | None = None,
+    not_before: datetime | None = None,
 ) -> BulkResult:
-    """The cycle's sender: one guard call per channel and purpose (``check_contacts_bulk``), facts and
-    context in bulk, one insert and one audit append for the lot; suppressed messages are stored with the
-    rule that suppressed them (counted and visible in the outbox); letters render to PDF after commit."""
+    """The cycle's sender: one guard call per channel and purpose, facts and context in bulk, one insert
+    and one audit append for the lot; suppressed messages are stored with the rule that suppressed them
+    (counted and visible in the outbox); letters render to PDF after commit.
+
+    Without ``send_on`` every message is decided at ``at`` (``check_contacts_bulk``). With ``send_on`` each
+    is planned for the moment it will actually go (US-HOURS, UK-CONTACT; ``policy.plan_contacts_bulk``):
+    10:00 on that day in the customer's own time zone (from ``at`` when given), not before ``not_before``,
+    moved to the next moment the quiet hours and the customer's own times allow; the guard decides for
+    that moment and a message whose moment is still to come waits for it (``release_due_messages``)."""
+    if send_on is None and at is None:
+        raise InvalidInput("A send needs the moment it is decided for", field="at")
     batch = list(items)
     versions: dict[int, TemplateVersion] = {}
     for item in batch:
@@ -517,34 +538,58 @@ def send_messages_bulk(
         )
     )
     by_id = {agreement.pk: agreement for agreement in agreements}
-    recipients = recipients_for(agreements, at=at)
+    recipients = recipients_for(agreements, at=at or _midday(send_on))
     decisions: dict[tuple[str, str], dict[int, Any]] = {}
+    plans: dict[tuple[str, str], dict[int, Any]] = {}
     groups: dict[tuple[str, str], list[int]] = {}
     for item in batch:
         groups.setdefault((item.template.channel, _purpose_of(item.template)), []).append(item.agreement_id)
     policy = _guard()
     for (channel, purpose), ids in groups.items():
-        decisions[(channel, purpose)] = policy.check_contacts_bulk(
-            agreement_ids=sorted(set(ids)), channel=channel, at=at, party=party, purpose=purpose
+        wanted = sorted(set(ids))
+        if send_on is None:
+            decisions[(channel, purpose)] = policy.check_contacts_bulk(
+                agreement_ids=wanted, channel=channel, at=at, party=party, purpose=purpose
+            )
+            continue
+        planned = policy.plan_contacts_bulk(
+            agreement_ids=wanted,
+            channel=channel,
+            on=send_on,
+            at=at,
+            not_before=not_before,
+            party=party,
+            purpose=purpose,
         )
+        decisions[(channel, purpose)] = {key: plan.decision for key, plan in planned.items()}
+        plans[(channel, purpose)] = planned
     messages: list[OutboundMessage] = []
     suppressed: dict[str, int] = {}
     skipped: dict[str, int] = {}
     outcomes: list[tuple[str, str, OutboundMessage | None]] = []
     for item in batch:
         template = item.template
-        decision = decisions[(template.channel, _purpose_of(template))].get(item.agreement_id)
+        group = (template.channel, _purpose_of(template))
+        decision = decisions[group].get(item.agreement_id)
         if item.agreement_id not in by_id or decision is None:
             skipped["NOT-FOUND"] = skipped.get("NOT-FOUND", 0) + 1
             outcomes.append(("skipped", "NOT-FOUND", None))
             continue
+        recipient = recipients[item.agreement_id]
+        moment, scheduled_for = at, None
+        if send_on is not None:
+            plan = plans[group][item.agreement_id]
+            moment = scheduled_for = plan.at
+            # the date printed is the day the message reaches the customer, in their own time zone
+            local_day = plan.at.astimezone(ZoneInfo(plan.time_zone)).date()
+            recipient.context = {**recipient.context, "today": _date_text(local_day, recipient.jurisdiction)}
         try:
             message = _prepare(
-                recipient=recipients[item.agreement_id],
+                recipient=recipient,
                 template=template,
                 version=versions[template.pk],
                 caller_context=item.context,
-                at=at,
+                at=moment,  # type: ignore[arg-type]
                 actor=actor,
                 party=party,
                 decision_rule=_allowed_rule(decision) if decision.allowed else (decision.rule or ""),
@@ -558,6 +603,8 @@ def send_messages_bulk(
         if not decision.allowed:
             message.status = OutboundMessage.Status.SUPPRESSED
             suppressed[decision.rule or ""] = suppressed.get(decision.rule or "", 0) + 1
+        elif scheduled_for is not None and scheduled_for > timezone.now():
+            message.scheduled_for = scheduled_for  # held back until its moment
         messages.append(message)
         outcomes.append((message.status, message.decision_rule, message))
     with transaction.atomic():
@@ -571,8 +618,115 @@ def send_messages_bulk(
     )
 
 
+@dataclass
+class ReleaseResult:
+    """What ``release_due_messages`` did: messages handed to their channels, moved to a later moment, or
+    suppressed (counted by rule)."""
+
+    released: list[OutboundMessage] = field(default_factory=list)
+    rescheduled: int = 0
+    suppressed: dict[str, int] = field(default_factory=dict)
+
+
+def release_due_messages(
+    *, actor: Actor, now: datetime | None = None, client_ids: Sequence[int] | None = None
+) -> ReleaseResult:
+    """Hand over the messages held back for the customer's permitted local time (US-HOURS, UK-CONTACT) once
+    that moment has come, asking the guard again for the moment they actually go: allowed, a message is
+    delivered after commit; if the time of day no longer allows it (the release ran late) it waits for the
+    customer's next permitted moment; refused for any other reason (a hold that started since, consent
+    withdrawn) it is suppressed naming the rule. Set-based (one fact gathering per channel group) and
+    idempotent: a released, moved or suppressed message is not picked again before its time."""
+    from fairpath.collections import rules as contact_rules
+
+    now = now or timezone.now()
+    due = OutboundMessage.objects.filter(
+        status=OutboundMessage.Status.QUEUED, scheduled_for__isnull=False, scheduled_for__lte=now
+    )
+    if client_ids is not None:
+        due = due.filter(client_id__in=list(client_ids))
+    outcome = ReleaseResult()
+    with transaction.atomic():
+        messages = list(due.select_for_update().order_by("id"))
+        if not messages:
+            return outcome
+        groups: dict[tuple[str, str, str], list[OutboundMessage]] = {}
+        for message in messages:
+            groups.setdefault((message.channel, message.purpose, message.party), []).append(message)
+        policy = _guard()
+        changes: list[tuple[Any, ...]] = []
+        events: dict[str, list[PendingEvent]] = {"released": [], "rescheduled": [], "suppressed": []}
+        for (channel, purpose, party), members in groups.items():
+            facts = policy.gather_facts([message.agreement_id for message in members], at=now, party=party)
+            for message in members:
+                known = facts.get(message.agreement_id)
+                moment = now
+                if known is None:
+                    decision = contact_rules.refused("NOT-FOUND", "The agreement is gone")
+                else:
+                    moment = contact_rules.next_permitted_moment(known, channel, now, party=party) or now
+                    decision = contact_rules.decide(
+                        known, channel=channel, at=moment, party=party, purpose=purpose
+                    )
+                if not decision.allowed:
+                    message.status = OutboundMessage.Status.SUPPRESSED
+                    message.decision_rule = decision.rule or ""
+                    message.decision_message = decision.message[:500]
+                    outcome.suppressed[message.decision_rule] = (
+                        outcome.suppressed.get(message.decision_rule, 0) + 1
+                    )
+                    kind = "suppressed"
+                elif moment > now:
+                    outcome.rescheduled += 1
+                    kind = "rescheduled"
+                else:
+                    outcome.released.append(message)
+                    kind = "released"
+                message.decided_at = moment
+                if kind == "rescheduled":
+                    message.scheduled_for = moment
+                changes.append(
+                    (message.pk, str(message.status), message.decided_at, message.scheduled_for,
+                     message.decision_rule, message.decision_message)
+                )  # fmt: skip
+                events[kind].append(
+                    PendingEvent(
+                        object_type="communications.outboundmessage",
+                        object_id=str(message.pk),
+                        client_id=message.client_id,
+                        after={**_audit_summary(message), "at": moment.isoformat()},
+                    )
+                )
+        update_rows(
+            OutboundMessage,
+            ["status", "decided_at", "scheduled_for", "decision_rule", "decision_message"],
+            changes,
+        )
+        for kind, pending in events.items():
+            if pending:
+                record_events_bulk(actor=actor, action=f"communications.message_{kind}", events=pending)
+        released = [message.pk for message in outcome.released]
+        if released:
+            transaction.on_commit(lambda: channels.deliver(released))
+    return outcome
+
+
+def _midday(day: date | None) -> datetime:
+    return datetime.combine(day or date.today(), time(12), tzinfo=timezone.get_current_timezone())
+
+
+# A run for a day longer ago than this is a catch-up of history (the demo, a restored backlog): its messages
+# are dated at their planned moments. A run for a recent day cannot send before it runs.
+LIVE_RUN_DAYS = 1
+
+
 def send_scheduled_actions(
-    *, run_date: date, actor: Actor, at: datetime | None = None, client_ids: Sequence[int] | None = None
+    *,
+    run_date: date,
+    actor: Actor,
+    at: datetime | None = None,
+    client_ids: Sequence[int] | None = None,
+    now: datetime | None = None,
 ) -> BulkResult:
     """The bridge from the daily cycle: send the SMS, e-mail and letter steps it scheduled
     (``collections.ScheduledAction``, status scheduled, run date up to ``run_date``) with the client's
@@ -580,14 +734,20 @@ def send_scheduled_actions(
     the guard again at send time. Each step is marked done, or suppressed with the rule, in the same
     transaction as the messages, so a step is never sent twice.
 
+    US-HOURS / UK-CONTACT: each message is planned for the moment it will actually go - 10:00 on the run
+    date in the customer's own time zone (or ``at`` when given), moved to the next moment the quiet hours
+    and the customer's own times allow, and for a live run (the run date no more than ``LIVE_RUN_DAYS``
+    before ``now``) never before ``now`` - and the guard decides for that moment. A moment still to come
+    holds the message back until ``release_due_messages`` hands it over.
+
     Every step not sent is counted under the rule that stopped it in the result's ``suppressed``: the
     guard's refusals, a step with no published template (TEMPLATE-STATUS) and one that could not be
     addressed or rendered (CONTACT-NO-ADDRESS, TEMPLATE-JURISDICTION, NOT-FOUND) alike."""
     from fairpath.collections.models import ScheduledAction
 
-    at = at or datetime.combine(
-        run_date, datetime.min.time().replace(hour=10), tzinfo=timezone.get_current_timezone()
-    )
+    now = now or timezone.now()
+    is_live = run_date >= now.date() - timedelta(days=LIVE_RUN_DAYS)
+    not_before = now if at is None and is_live else None
     steps = ScheduledAction.objects.filter(
         status=ScheduledAction.Status.SCHEDULED, action__in=["sms", "email", "letter"], run_date__lte=run_date
     ).order_by("id")
@@ -619,7 +779,7 @@ def send_scheduled_actions(
                 continue
             items.append(BulkMessage(agreement_id=row.agreement_id, template=template))
             sendable.append(row)
-        result = send_messages_bulk(items=items, actor=actor, at=at)
+        result = send_messages_bulk(items=items, actor=actor, at=at, send_on=run_date, not_before=not_before)
         for row, (status, rule, message) in zip(sendable, result.outcomes, strict=True):
             if status == OutboundMessage.Status.QUEUED:
                 row.status, row.rule, row.message = (

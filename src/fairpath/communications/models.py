@@ -116,7 +116,12 @@ class OutboundMessage(ClientOwned):
     subject = models.CharField(max_length=250, blank=True)
     body = models.TextField(help_text="Exactly what was rendered and sent")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
-    decided_at = models.DateTimeField(help_text="When the contact policy was asked")
+    decided_at = models.DateTimeField(help_text="The moment the contact policy decided for")
+    scheduled_for = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="US-HOURS / UK-CONTACT: held back until this moment (the customer's permitted local time)",
+    )
     decision_rule = models.CharField(
         max_length=40, blank=True, help_text="The rule under which it was allowed, or which suppressed it"
     )
@@ -133,6 +138,7 @@ class OutboundMessage(ClientOwned):
         indexes = [
             models.Index(fields=["client", "status", "decided_at"], name="outbound_client_status"),
             models.Index(fields=["agreement", "decided_at"], name="outbound_agreement"),
+            models.Index(fields=["status", "scheduled_for"], name="outbound_status_scheduled"),
         ]
 
     def __str__(self) -> str:
