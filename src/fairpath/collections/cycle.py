@@ -79,6 +79,9 @@ INTERNAL_ACTIONS = frozenset({"review_task", "arrangement_review"})
 # Termination-type steps: a demand for early payment or enforcement, blocked by UK-DEFAULT until a default
 # notice was served and its remedy date has passed, and by UK-NOSIA-LATE while an arrears notice is late.
 ENFORCEMENT_ACTIONS = frozenset({"agency_placement", "recoveries_transfer"})
+# A refused termination-type step is asked again on later days while the account stays on its path; the
+# step that goes in the end is keyed after the one refused, so it is written once.
+RETRY_SUFFIX = ":retry"
 
 # A test hook: called with the shard number before its transaction commits (crash-safety tests raise here).
 shard_hook: Callable[[int], None] | None = None
@@ -120,6 +123,36 @@ class PlannedAction:
 
 
 @dataclass(frozen=True)
+class Proposal:
+    """A step of a path that falls due today, or a refused termination-type step asked again (``retry_of``:
+    the key of the suppressed step)."""
+
+    agreement_id: int
+    version: StrategyVersion
+    segment: str
+    path: str
+    entered_on: date
+    index: int
+    step: strategies.Step
+    retry_of: str = ""
+
+    @property
+    def key(self) -> str:
+        """Once per entry into a path (a retry once per refused step), so re-running a day adds nothing."""
+        if self.retry_of:
+            return f"{self.retry_of}{RETRY_SUFFIX}"
+        return path_key_prefix(
+            self.agreement_id, self.version, self.segment, self.path, self.entered_on
+        ) + str(self.index)
+
+
+def path_key_prefix(
+    agreement_id: int, version: StrategyVersion, segment: str, path: str, entered_on: date
+) -> str:
+    return f"{agreement_id}:{version.strategy_id}:{segment}:{path}:{entered_on}:"
+
+
+@dataclass(frozen=True)
 class Shard:
     number: int
     first_id: int
@@ -136,6 +169,8 @@ class ShardResult:
     actions_scheduled: int = 0
     work_items: int = 0
     suppressed: Counter[str] = field(default_factory=Counter)
+    retried: int = 0
+    retries_suppressed: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -146,6 +181,8 @@ class ShardResult:
             "actions_scheduled": self.actions_scheduled,
             "work_items": self.work_items,
             "suppressed": dict(sorted(self.suppressed.items())),
+            "retried": self.retried,
+            "retries_suppressed": dict(sorted(self.retries_suppressed.items())),
         }
 
 
@@ -159,6 +196,8 @@ class CycleSummary:
     actions_scheduled: int = 0
     work_items: int = 0
     suppressed: Counter[str] = field(default_factory=Counter)
+    retried: int = 0
+    retries_suppressed: Counter[str] = field(default_factory=Counter)
     shards: int = 0
     seconds: float = 0.0
     day_end: dict[str, Any] = field(default_factory=dict)
@@ -171,6 +210,8 @@ class CycleSummary:
         self.actions_scheduled += shard["actions_scheduled"]
         self.work_items += shard["work_items"]
         self.suppressed.update(shard["suppressed"])
+        self.retried += shard.get("retried", 0)  # shards completed before retries were counted lack both
+        self.retries_suppressed.update(shard.get("retries_suppressed", {}))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -182,6 +223,8 @@ class CycleSummary:
             "actions_scheduled": self.actions_scheduled,
             "work_items": self.work_items,
             "suppressed": dict(sorted(self.suppressed.items())),
+            "retried": self.retried,
+            "retries_suppressed": dict(sorted(self.retries_suppressed.items())),
             "shards": self.shards,
             "day_end": self.day_end,
             "seconds": round(self.seconds, 3),
@@ -961,7 +1004,8 @@ class ShardWork:
     def schedule(self, frame: pl.DataFrame, assigned: dict[int, tuple[StrategyVersion, str, str]]) -> None:
         new_states: list[list[Any]] = []
         changed_states: list[int] = []
-        proposals: list[tuple[int, StrategyVersion, str, str, date, int, strategies.Step]] = []
+        proposals: list[Proposal] = []
+        on_path: dict[int, tuple[StrategyVersion, str, str, date, int]] = {}
         for agreement_id in frame.get_column("agreement_id").to_list():
             state = self.states.get(agreement_id)
             version, segment, path = assigned.get(agreement_id, (None, "", ""))
@@ -977,8 +1021,10 @@ class ShardWork:
                 if index >= next_step and step.day <= elapsed
             ]
             for index, step in due:
-                proposals.append((agreement_id, version, segment, path, entered_on, index, step))  # type: ignore[arg-type]
+                proposals.append(Proposal(agreement_id, version, segment, path, entered_on, index, step))  # type: ignore[arg-type]
             new_next = due[-1][0] + 1 if due else next_step
+            if version is not None and segment:
+                on_path[agreement_id] = (version, segment, path, entered_on, new_next)
             version_id = version.pk if version is not None else None
             row = (version_id, segment, path, entered_on, new_next)
             if state is None:
@@ -993,6 +1039,7 @@ class ShardWork:
             ) != row:
                 changed_states.append(agreement_id)
                 new_states.append(self._state(agreement_id, *row, last_contact_on=state["last_contact_on"]))
+        proposals += self.retries(on_path)
         actions = self.guard(proposals)
         contacted = {
             action.agreement_id
@@ -1007,6 +1054,46 @@ class ShardWork:
         insert_rows(TreatmentState, STATE_COLUMNS, new_states)
         self.result.state_changes += len(new_states)
         self._create_work(actions)
+
+    def retries(self, on_path: dict[int, tuple[StrategyVersion, str, str, date, int]]) -> list[Proposal]:
+        """Termination-type steps refused on an earlier day (UK-DEFAULT from the recoveries checklist,
+        UK-NOSIA-LATE, a hold, consent) whose account is still on the same entry into the same path: each is
+        proposed again, once a day, until it goes. One read of the shard's refused termination steps and one
+        of their retries (a retry that went is never asked again)."""
+        if self.read_only or not on_path:
+            return []
+        refused = list(
+            ScheduledAction.objects.filter(
+                self.scope,
+                action__in=sorted(ENFORCEMENT_ACTIONS),
+                status=ScheduledAction.Status.SUPPRESSED,
+                run_date__lt=self.as_of,
+            )
+            .exclude(key__endswith=RETRY_SUFFIX)
+            .values_list("agreement_id", "key", "step_index", "action")
+        )
+        wanted: list[Proposal] = []
+        for agreement_id, key, index, action in refused:
+            if agreement_id not in on_path:
+                continue
+            version, segment, path, entered_on, next_step = on_path[agreement_id]
+            if not key.startswith(path_key_prefix(agreement_id, version, segment, path, entered_on)):
+                continue  # refused on an earlier entry into a path: the account has moved on
+            steps = _document(version).path(segment, path).steps  # type: ignore[union-attr]
+            if index >= min(next_step, len(steps)) or steps[index].action != action:
+                continue
+            wanted.append(
+                Proposal(agreement_id, version, segment, path, entered_on, index, steps[index], retry_of=key)
+            )
+        gone: set[str] = set()
+        keys = [proposal.key for proposal in wanted]
+        for start in range(0, len(keys), 900):
+            gone |= set(
+                ScheduledAction.objects.filter(key__in=keys[start : start + 900]).values_list(
+                    "key", flat=True
+                )
+            )
+        return [proposal for proposal in wanted if proposal.key not in gone]
 
     def _state(
         self,
@@ -1023,14 +1110,13 @@ class ShardWork:
         return [client_id, agreement_id, version_id, segment, path, entered_on, next_step, last_contact_on,
                 self.as_of]  # fmt: skip
 
-    def guard(
-        self, proposals: list[tuple[int, StrategyVersion, str, str, date, int, strategies.Step]]
-    ) -> list[PlannedAction]:
-        """Check each step with the contact policy guard (holds, consent, times, statute-barred, UK-DEFAULT)."""
-        keys = [
-            f"{agreement_id}:{version.strategy_id}:{segment}:{path}:{entered_on}:{index}"
-            for agreement_id, version, segment, path, entered_on, index, _ in proposals
-        ]
+    def guard(self, proposals: list[Proposal]) -> list[PlannedAction]:
+        """Check each step with the contact policy guard (holds, consent, times, statute-barred, UK-DEFAULT).
+
+        A refused step is written suppressed with its rule (and counted); a refused retry writes nothing and
+        is counted under ``retries_suppressed`` (its first refusal stays as it was); an allowed retry is
+        written as a step of its own, keyed after the refused one."""
+        keys = [proposal.key for proposal in proposals]
         existing = set()
         for start in range(0, len(keys), 900):
             existing |= set(
@@ -1040,19 +1126,21 @@ class ShardWork:
             )
         self.load_termination_blocks(
             [
-                agreement_id
-                for key, (agreement_id, *_, step) in zip(keys, proposals, strict=True)
-                if step.action in ENFORCEMENT_ACTIONS and key not in existing
+                proposal.agreement_id
+                for key, proposal in zip(keys, proposals, strict=True)
+                if proposal.step.action in ENFORCEMENT_ACTIONS and key not in existing
             ]
         )
         actions: list[PlannedAction] = []
         new_notices: list[NoticeDue] = []
-        for key, (agreement_id, version, segment, path, _entered_on, index, step) in zip(
-            keys, proposals, strict=True
-        ):
+        for key, proposal in zip(keys, proposals, strict=True):
             if key in existing:
                 continue
+            agreement_id, step = proposal.agreement_id, proposal.step
             decision = self.decide(agreement_id, step.action)
+            if proposal.retry_of and not decision.allowed:
+                self.result.retries_suppressed[decision.rule or "unknown"] += 1
+                continue
             channel = strategies.ACTION_CHANNELS[step.action] or ""
             action = PlannedAction(
                 client_id=self.agreements[agreement_id]["client_id"],
@@ -1061,19 +1149,24 @@ class ShardWork:
                 action=step.action,
                 channel=channel,
                 template=step.template,
-                segment=segment,
-                path=path,
-                step_index=index,
-                strategy_version_id=version.pk,
+                segment=proposal.segment,
+                path=proposal.path,
+                step_index=proposal.index,
+                strategy_version_id=proposal.version.pk,
                 status=ScheduledAction.Status.SCHEDULED.value
                 if decision.allowed
                 else ScheduledAction.Status.SUPPRESSED.value,
                 rule=decision.rule or "",
-                message="" if decision.allowed else decision.message[:300],
+                message=(
+                    f"Asked again after step {proposal.retry_of} was refused" if proposal.retry_of else ""
+                )
+                if decision.allowed
+                else decision.message[:300],
             )
             actions.append(action)
             if decision.allowed:
                 self.result.actions_scheduled += 1
+                self.result.retried += 1 if proposal.retry_of else 0
                 facts = self.facts.get(agreement_id)
                 if step.action == "default_notice" and facts is not None and facts.country == "GB":
                     notice = self._notice(
