@@ -14,8 +14,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Count, F, Min, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Min, Sum
 from django.utils import timezone
 
 from fairpath.accounts import rules
@@ -291,37 +290,31 @@ def fee_outstanding(agreement: Agreement) -> dict[int, tuple[date, int]]:
 
 
 def _fees_outstanding(agreement_ids: Sequence[int]) -> dict[int, dict[int, tuple[date, int]]]:
-    """Per agreement, each fee entry's unpaid, unwaived amount (oldest first): one query per id chunk.
+    """Per agreement, each fee entry's unpaid, unwaived amount (oldest first): one query per id chunk, through
+    the partial index of fee entries (an agreement's other entries are never read).
 
     Paid counts every allocation to the fee (a reversal's negative ones give it back); waivers are negative.
     """
-    paid = (
-        PaymentAllocation.objects.filter(fee_entry_id=OuterRef("pk"))
-        .order_by()
-        .values("fee_entry_id")
-        .annotate(total=Sum("amount_minor"))
-        .values("total")
-    )
-    waived = (
-        LedgerEntry.objects.filter(reverses_id=OuterRef("pk"), kind=rules.EntryKind.WAIVER)
-        .order_by()
-        .values("reverses_id")
-        .annotate(total=Sum("amount_minor"))
-        .values("total")
-    )
+    quote = connection.ops.quote_name
+    entries = quote(LedgerEntry._meta.db_table)
+    allocations = quote(PaymentAllocation._meta.db_table)
+    agreement, amount, kind = quote("agreement_id"), quote("amount_minor"), quote("kind")
     result: dict[int, dict[int, tuple[date, int]]] = defaultdict(dict)
     for chunk in _chunks(sorted(set(agreement_ids))):
-        rows = (
-            LedgerEntry.objects.filter(agreement_id__in=chunk, kind=rules.EntryKind.FEE)
-            .annotate(
-                paid=Coalesce(Subquery(paid), Value(0), output_field=BigIntegerField()),
-                waived=Coalesce(Subquery(waived), Value(0), output_field=BigIntegerField()),
+        condition, params = _any_id(f"f.{agreement}", chunk)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT f.{agreement}, f.{quote('id')}, f.{quote('posted_on')}, f.{amount}, "  # noqa: S608
+                f"COALESCE((SELECT SUM(a.{amount}) FROM {allocations} a "
+                f"WHERE a.{quote('fee_entry_id')} = f.{quote('id')}), 0), "
+                f"COALESCE((SELECT SUM(w.{amount}) FROM {entries} w "
+                f"WHERE w.{quote('reverses_id')} = f.{quote('id')} AND w.{kind} = %s), 0) "
+                f"FROM {entries} f WHERE {condition} AND f.{kind} = %s "
+                f"ORDER BY f.{agreement}, f.{quote('posted_on')}, f.{quote('id')}",
+                [rules.EntryKind.WAIVER.value, *params, rules.EntryKind.FEE.value],
             )
-            .order_by("agreement_id", "posted_on", "id")
-            .values_list("agreement_id", "id", "posted_on", "amount_minor", "paid", "waived")
-        )
-        for agreement_id, fee_id, posted_on, amount, fee_paid, fee_waived in rows:
-            result[agreement_id][fee_id] = (posted_on, amount - fee_paid + fee_waived)
+            for agreement_id, fee_id, posted_on, fee_amount, fee_paid, fee_waived in cursor.fetchall():
+                result[agreement_id][fee_id] = (posted_on, fee_amount - int(fee_paid) + int(fee_waived))
     return dict(result)
 
 
@@ -419,33 +412,6 @@ def waterfall_policy(agreement: Agreement) -> rules.WaterfallPolicy:
         client_id=agreement.client_id, product=agreement.product
     ).first()
     return rules.waterfall_for(agreement.product, setting.policy() if setting else None)
-
-
-def _write_allocations(entry: LedgerEntry, allocations: Iterable[rules.Allocation], sign: int) -> None:
-    rows = []
-    for allocation in allocations:
-        kind, target = allocation.key if isinstance(allocation.key, tuple) else (None, None)
-        amount = sign * allocation.amount_minor
-        rows.append(
-            PaymentAllocation(
-                client_id=entry.client_id,
-                entry=entry,
-                component=allocation.component,
-                instalment_id=target if kind == "i" else None,
-                fee_entry_id=target if kind == "f" else None,
-                amount_minor=amount,
-            )
-        )
-        if kind == "i":
-            paid_field = (
-                "interest_paid_minor"
-                if allocation.component == rules.Component.INTEREST
-                else "principal_paid_minor"
-            )
-            ScheduleInstalment.objects.filter(pk=target).update(
-                **{paid_field: F(paid_field) + amount, "amount_paid_minor": F("amount_paid_minor") + amount}
-            )
-    PaymentAllocation.objects.bulk_create(rows)
 
 
 _PAID_FIELD = {
@@ -576,9 +542,11 @@ def _load_books(
     ``reach``: per agreement, the last day its payments are received and the most they add up to (None: no
     limit). Paying ahead takes due dates in turn (oldest first), each paid in full before the next is
     reached, so once the open future instalments read owe at least that total, later ones cannot be reached.
-    On PostgreSQL the first pass reads everything due up to the batch's last day and the next few open
-    instalments after it; only agreements whose payments could reach further (or whose waterfall pays every
-    future interest first) have all the rest read in a second pass. Elsewhere every open instalment is read.
+    On PostgreSQL the first pass reads, agreement by agreement through the partial index of open instalments,
+    everything due up to the batch's last day and the next few open instalments after it (never an
+    agreement's paid history, nor the rest of the book); only agreements whose payments could reach further
+    (or whose waterfall pays every future interest first) have all the rest read in a second pass. Elsewhere
+    every open instalment is read.
     """
     books = {agreement_id: _Book([], {}) for agreement_id in agreement_ids}
     quote = connection.ops.quote_name
@@ -587,35 +555,51 @@ def _load_books(
     open_only = f"{quote('amount_paid_minor')} < {quote('amount_due_minor')}"
     order = f"{quote('due_on')}, {quote('sequence')}"
 
-    def read(ids: Sequence[int], condition: str = "", bound: date | None = None) -> None:
+    def read(ids: Sequence[int]) -> None:
         for chunk in _chunks(ids):
             where, params = _any_id(quote("agreement_id"), chunk)
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"SELECT {columns} FROM {table} WHERE {where} AND {open_only}{condition} "  # noqa: S608
+                    f"SELECT {columns} FROM {table} WHERE {where} AND {open_only} "  # noqa: S608
                     f"ORDER BY {quote('agreement_id')}, {order}",
-                    [*params, bound] if condition else params,
+                    params,
                 )
                 for agreement_id, *values in cursor.fetchall():
                     books[agreement_id].instalments.append(_OpenInstalment(*values))
+
+    def read_each(ids: Sequence[int], bound: date, ahead: int | None) -> list[tuple]:
+        """Per agreement (a nested loop over the ids, each an index range of the open instalments): with
+        ``ahead``, those due up to ``bound`` and the next ``ahead`` after it; without, all due after it."""
+        subquery = (
+            f"(SELECT t.* FROM {table} AS t WHERE t.{quote('agreement_id')} = r.id AND t.{open_only} AND "
+        )
+        later = f"{subquery}t.{quote('due_on')} > %s ORDER BY {order}"
+        body = f"{subquery}t.{quote('due_on')} <= %s) UNION ALL {later} LIMIT %s)" if ahead else f"{later})"
+        rows: list[tuple] = []
+        for chunk in _chunks(ids):
+            params: list[Any] = ["{" + ",".join(str(pk) for pk in chunk) + "}", bound]
+            params += [bound, ahead] if ahead else []
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {', '.join(f'i.{quote(name)}' for name in _INSTALMENT_COLUMNS)} "  # noqa: S608
+                    f"FROM unnest(%s::bigint[]) AS r(id) CROSS JOIN LATERAL ({body}) AS i "
+                    f"ORDER BY i.{quote('agreement_id')}, i.{quote('due_on')}, i.{quote('sequence')}",
+                    params,
+                )
+                rows += cursor.fetchall()
+        return rows
 
     if reach is None or connection.vendor != "postgresql":
         read(agreement_ids)
     else:
         bound = max(last_day for last_day, _ in reach.values())
-        read(agreement_ids, f" AND {quote('due_on')} <= %s", bound)
         first_ahead: dict[int, list[_OpenInstalment]] = defaultdict(list)
-        for chunk in _chunks(agreement_ids):
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT {', '.join(f'i.{quote(name)}' for name in _INSTALMENT_COLUMNS)} "  # noqa: S608
-                    "FROM unnest(%s::bigint[]) AS r(id) CROSS JOIN LATERAL "
-                    f"(SELECT * FROM {table} AS t WHERE t.{quote('agreement_id')} = r.id AND t.{open_only} "
-                    f"AND t.{quote('due_on')} > %s ORDER BY {order} LIMIT %s) AS i",
-                    ["{" + ",".join(str(pk) for pk in chunk) + "}", bound, AHEAD_FIRST_READ],
-                )
-                for agreement_id, *values in cursor.fetchall():
-                    first_ahead[agreement_id].append(_OpenInstalment(*values))
+        for agreement_id, *values in read_each(agreement_ids, bound, AHEAD_FIRST_READ):
+            instalment = _OpenInstalment(*values)
+            if instalment.due_on <= bound:
+                books[agreement_id].instalments.append(instalment)
+            else:
+                first_ahead[agreement_id].append(instalment)
         further = []
         for agreement_id in agreement_ids:
             last_day, total = reach[agreement_id]
@@ -634,9 +618,8 @@ def _load_books(
                 further.append(agreement_id)
             else:
                 books[agreement_id].instalments += whole
-        read(
-            further, f" AND {quote('due_on')} > %s", bound
-        )  # after the first pass's rows: still in due order
+        for agreement_id, *values in read_each(further, bound, None):  # after the first pass's rows
+            books[agreement_id].instalments.append(_OpenInstalment(*values))
     for agreement_id, fees in _fees_outstanding(agreement_ids).items():
         books[agreement_id].fees = {
             fee_id: [posted_on, amount] for fee_id, (posted_on, amount) in fees.items()
@@ -653,6 +636,26 @@ def move_balances(deltas: dict[int, int]) -> None:
 _ENTRY_COLUMNS = ("client_id", "agreement_id", "kind", "amount_minor", "currency", "posted_on", "created_at",
                   "fee_type", "reverses_id", "reference", "description", "actor_label")  # fmt: skip
 _ALLOCATION_COLUMNS = ("client_id", "entry_id", "component", "instalment_id", "fee_entry_id", "amount_minor")
+
+
+def _lock_agreements(agreement_ids: Sequence[int]) -> dict[int, tuple[int, str, str, int]]:
+    """(client id, product, currency, balance) of each agreement, its row locked until commit, in id order
+    (so two batches cannot deadlock): one query per id chunk."""
+    quote = connection.ops.quote_name
+    locked: dict[int, tuple[int, str, str, int]] = {}
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    for chunk in _chunks(sorted(agreement_ids)):
+        condition, params = _any_id(quote("id"), chunk)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {quote('id')}, {quote('client_id')}, {quote('product')}, {quote('currency')}, "  # noqa: S608
+                f"{quote('balance_minor')} FROM {quote(Agreement._meta.db_table)} WHERE {condition} "
+                f"ORDER BY {quote('id')}{lock}",
+                params,
+            )
+            for agreement_id, client_id, product, currency, balance in cursor.fetchall():
+                locked[agreement_id] = (client_id, product, currency, balance)
+    return locked
 
 
 def post_payments(*, payments: Sequence[PaymentToPost], actor: Actor, reason: str = "") -> list[LedgerEntry]:
@@ -682,22 +685,8 @@ def post_payments_in_bulk(*, payments: Sequence[PaymentToPost], actor: Actor, re
         return []
     agreement_ids = sorted({payment.agreement_id for payment in payments})
     label = actor_label(actor)
-    quote = connection.ops.quote_name
     with transaction.atomic():
-        # (client id, product, currency, balance) of each agreement, locked in id order
-        locked: dict[int, tuple[int, str, str, int]] = {}
-        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-        for chunk in _chunks(agreement_ids):
-            condition, params = _any_id(quote("id"), chunk)
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT {quote('id')}, {quote('client_id')}, {quote('product')}, {quote('currency')}, "  # noqa: S608
-                    f"{quote('balance_minor')} FROM {quote(Agreement._meta.db_table)} WHERE {condition} "
-                    f"ORDER BY {quote('id')}{lock}",
-                    params,
-                )
-                for agreement_id, client_id, product, currency, balance in cursor.fetchall():
-                    locked[agreement_id] = (client_id, product, currency, balance)
+        locked = _lock_agreements(agreement_ids)
         for payment in payments:
             found = locked.get(payment.agreement_id)
             if found is None:
@@ -823,50 +812,130 @@ def post_payment(
 def reverse_payment(
     *, payment: LedgerEntry, actor: Actor, reason: str, reversed_on: date | None = None
 ) -> LedgerEntry:
-    """Reverse a payment (returned direct debit, bounced cheque): undo its allocations and balance."""
+    """Reverse a payment (returned direct debit, bounced cheque): undo its allocations and balance.
+
+    The single-payment path of :func:`reverse_payments_in_bulk`, so the rule lives once."""
     if payment.kind != rules.EntryKind.PAYMENT:
         raise InvalidInput("Only a payment can be reversed", field="payment")
-    if not reason.strip():
-        raise InvalidInput("Say why the payment is reversed", field="reason")
+    (reversal_id,) = reverse_payments_in_bulk(
+        reversals=[PaymentToReverse(payment.pk, reason, reversed_on)], actor=actor
+    )
+    return LedgerEntry.objects.get(pk=reversal_id)
+
+
+@dataclass(frozen=True)
+class PaymentToReverse:
+    """One payment for :func:`reverse_payments_in_bulk`: the payment entry, why, and the day (None: today)."""
+
+    payment_id: int
+    reason: str
+    reversed_on: date | None = None
+
+
+def reverse_payments_in_bulk(*, reversals: Sequence[PaymentToReverse], actor: Actor) -> list[int]:
+    """Reverse many payments at once (a file of returned direct debits), each exactly as
+    :func:`reverse_payment` would, and return the reversal entries' ids in order.
+
+    LEDGER-REVERSAL: a payment already reversed, or named twice, refuses the whole batch (nothing is written).
+    Set-based: the payments are read in one query per id chunk, their agreements locked in id order, their
+    allocations read once and written back negated (COPY on PostgreSQL), instalment paid amounts and balances
+    moved atomically (``col = col + delta``), and the audit rows appended in bulk (one call per reason).
+    """
+    for reversal in reversals:
+        if not reversal.reason.strip():
+            raise InvalidInput("Say why the payment is reversed", field="reason")
+    if not reversals:
+        return []
+    payment_ids = [reversal.payment_id for reversal in reversals]
+    if len(set(payment_ids)) != len(payment_ids):
+        raise Refusal("This payment is already reversed", rule="LEDGER-REVERSAL", field="payment")
+    quote = connection.ops.quote_name
+    entries = quote(LedgerEntry._meta.db_table)
     with transaction.atomic():
-        locked = _locked(payment.agreement)
-        if LedgerEntry.objects.filter(reverses=payment, kind=rules.EntryKind.PAYMENT_REVERSAL).exists():
-            raise Refusal("This payment is already reversed", rule="LEDGER-REVERSAL", field="payment")
-        reversal = _append(
-            locked,
-            kind=rules.EntryKind.PAYMENT_REVERSAL,
-            amount=-payment.amount_minor,
-            posted_on=reversed_on or _today(),
-            actor=actor,
-            reverses=payment,
-            description=reason,
-        )
-        originals = []
-        for row in PaymentAllocation.objects.filter(entry=payment).values(
-            "component", "instalment_id", "fee_entry_id", "amount_minor"
-        ):
-            key = (
-                ("i", row["instalment_id"])
-                if row["instalment_id"]
-                else ("f", row["fee_entry_id"])
-                if row["fee_entry_id"]
-                else None
+        payments: dict[int, tuple[int, str, int]] = {}  # id -> (agreement id, kind, amount)
+        for chunk in _chunks(sorted(payment_ids)):
+            condition, params = _any_id(quote("id"), chunk)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {quote('id')}, {quote('agreement_id')}, {quote('kind')}, {quote('amount_minor')} "  # noqa: S608
+                    f"FROM {entries} WHERE {condition}",
+                    params,
+                )
+                for payment_id, agreement_id, kind, amount in cursor.fetchall():
+                    payments[payment_id] = (agreement_id, kind, amount)
+        for payment_id in payment_ids:
+            if payment_id not in payments:
+                raise InvalidInput(f"There is no payment {payment_id}", field="payment")
+            if payments[payment_id][1] != rules.EntryKind.PAYMENT:
+                raise InvalidInput("Only a payment can be reversed", field="payment")
+        locked = _lock_agreements(sorted({agreement_id for agreement_id, _, _ in payments.values()}))
+        originals: dict[int, list[tuple[str, int | None, int | None, int]]] = defaultdict(list)
+        for chunk in _chunks(sorted(payment_ids)):
+            with connection.cursor() as cursor:
+                condition, params = _any_id(quote("reverses_id"), chunk)
+                cursor.execute(
+                    f"SELECT {quote('reverses_id')} FROM {entries} WHERE {condition} AND {quote('kind')} = %s",  # noqa: S608
+                    [*params, rules.EntryKind.PAYMENT_REVERSAL.value],
+                )
+                if cursor.fetchall():
+                    raise Refusal("This payment is already reversed", rule="LEDGER-REVERSAL", field="payment")
+                condition, params = _any_id(quote("entry_id"), chunk)
+                cursor.execute(
+                    f"SELECT {quote('entry_id')}, {quote('component')}, {quote('instalment_id')}, "  # noqa: S608
+                    f"{quote('fee_entry_id')}, {quote('amount_minor')} "
+                    f"FROM {quote(PaymentAllocation._meta.db_table)} WHERE {condition} ORDER BY {quote('id')}",
+                    params,
+                )
+                for entry_id, *allocation in cursor.fetchall():
+                    originals[entry_id].append(tuple(allocation))  # type: ignore[arg-type]
+        today, now, label = _today(), timezone.now(), actor_label(actor)
+        balances = {agreement_id: row[3] for agreement_id, row in locked.items()}
+        entry_rows: list[tuple] = []
+        before_after: list[tuple[int, int]] = []
+        for reversal in reversals:
+            agreement_id, _, amount = payments[reversal.payment_id]
+            client_id, _, currency, _ = locked[agreement_id]
+            entry_rows.append(
+                (client_id, agreement_id, rules.EntryKind.PAYMENT_REVERSAL.value, -amount, currency,
+                 reversal.reversed_on or today, now, "", reversal.payment_id, "", reversal.reason, label)
+            )  # fmt: skip
+            before_after.append((balances[agreement_id], balances[agreement_id] - amount))
+            balances[agreement_id] -= amount
+        reversal_ids = insert_rows(LedgerEntry, _ENTRY_COLUMNS, entry_rows)
+        rows: list[tuple] = []
+        paid: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        events: dict[str, list[PendingEvent]] = defaultdict(list)
+        for reversal, reversal_id, (before, after) in zip(reversals, reversal_ids, before_after, strict=True):
+            agreement_id = payments[reversal.payment_id][0]
+            client_id = locked[agreement_id][0]
+            for component, instalment_id, fee_entry_id, amount in originals.get(reversal.payment_id, []):
+                rows.append((client_id, reversal_id, component, instalment_id, fee_entry_id, -amount))
+                if instalment_id:
+                    moves = paid[instalment_id]
+                    moves[_PAID_FIELD.get(rules.Component(component), "principal_paid_minor")] -= amount
+                    moves["amount_paid_minor"] -= amount
+            events[reversal.reason].append(
+                PendingEvent(
+                    "accounts.agreement",
+                    str(agreement_id),
+                    client_id,
+                    before={"balance_minor": before},
+                    after={"entry": reversal_id, "reverses": reversal.payment_id, "balance_minor": after},
+                )
             )
-            originals.append(rules.Allocation(key, rules.Component(row["component"]), row["amount_minor"]))
-        _write_allocations(reversal, originals, sign=-1)
-        record_event(
-            actor=actor,
-            action="accounts.payment_reversed",
-            obj=locked,
-            before={"balance_minor": locked.balance_minor},
-            after={
-                "entry": reversal.pk,
-                "reverses": payment.pk,
-                "balance_minor": locked.balance_minor - payment.amount_minor,
-            },
-            reason=reason,
+        insert_rows(PaymentAllocation, _ALLOCATION_COLUMNS, rows, returning_ids=False)
+        add_by_pk(
+            ScheduleInstalment, paid, ("interest_paid_minor", "principal_paid_minor", "amount_paid_minor")
         )
-    return reversal
+        move_balances(
+            {
+                agreement_id: balances[agreement_id] - locked[agreement_id][3]
+                for agreement_id in sorted(locked)
+            }
+        )
+        for reason, pending in events.items():
+            record_events_bulk(actor=actor, action="accounts.payment_reversed", events=pending, reason=reason)
+    return reversal_ids
 
 
 # ----------------------------------------------------------------------------------------------------

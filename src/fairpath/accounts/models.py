@@ -380,6 +380,12 @@ class LedgerEntry(AppendOnly, ClientOwned):
         indexes = [
             models.Index(fields=["agreement", "posted_on", "id"], name="entry_agreement_posted"),
             models.Index(fields=["client", "posted_on"], name="entry_client_posted"),  # MI: cash by day
+            # Posting a payment reads the agreement's fees (what it may pay): not its every entry.
+            models.Index(
+                fields=["agreement", "posted_on", "id"],
+                condition=models.Q(kind="fee"),
+                name="entry_fee_agreement_posted",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -412,7 +418,15 @@ class ScheduleInstalment(ClientOwned):
                 condition=models.Q(amount_due_minor__gte=0), name="instalment_due_not_negative"
             ),
         ]
-        indexes = [models.Index(fields=["due_on", "agreement"], name="instalment_due_agreement")]
+        indexes = [
+            models.Index(fields=["due_on", "agreement"], name="instalment_due_agreement"),
+            # Posting a payment reads an agreement's open instalments in due order: only those, not its history.
+            models.Index(
+                fields=["agreement", "due_on", "sequence"],
+                condition=models.Q(amount_paid_minor__lt=models.F("amount_due_minor")),
+                name="instalment_open_agreement_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.agreement_id} #{self.sequence} due {self.due_on}"

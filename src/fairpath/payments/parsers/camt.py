@@ -19,7 +19,7 @@ from fairpath.payments.parsers.common import (
     parse_date,
     tie,
 )
-from fairpath.payments.parsers.xmlsafe import parse_xml, text_of
+from fairpath.payments.parsers.xmlsafe import children, find_path, parse_xml, text_of
 
 
 def _amount(element: ElementTree.Element | None, where: str) -> tuple[int, str]:
@@ -46,8 +46,8 @@ def _party_name(details: ElementTree.Element, role: str) -> str:
 
 
 def _remittance(details: ElementTree.Element) -> str:
-    parts = [(node.text or "").strip() for node in details.findall("RmtInf/Ustrd")]
-    parts += [(node.text or "").strip() for node in details.findall("RmtInf/Strd/CdtrRefInf/Ref")]
+    parts = [(node.text or "").strip() for node in children(details, "RmtInf/Ustrd")]
+    parts += [(node.text or "").strip() for node in children(details, "RmtInf/Strd/CdtrRefInf/Ref")]
     return " ".join(part for part in parts if part)
 
 
@@ -67,7 +67,7 @@ def parse_camt(data: bytes, expected: str | None = None) -> ParsedFile:
     if expected and expected != kind:
         raise MalformedFile("Document", f"this is a {kind} file, not {expected}")
     parsed = ParsedFile(format=kind)
-    statements = body.findall(container)
+    statements = children(body, container)
     if not statements:
         raise MalformedFile(f"Document/{body.tag}", f"no {container} element")
     count_total = 0
@@ -83,7 +83,7 @@ def parse_camt(data: bytes, expected: str | None = None) -> ParsedFile:
         parsed.statement_id = parsed.statement_id or text_of(statement, "Id")
         parsed.account = parsed.account or account
         credits = debits = 0
-        entries = statement.findall("Ntry")
+        entries = children(statement, "Ntry")
         for e_index, entry in enumerate(entries, start=1):
             where_e = f"{where_s}/Ntry[{e_index}]"
             amount, currency = _amount(entry.find("Amt"), f"{where_e}/Amt")
@@ -100,7 +100,7 @@ def parse_camt(data: bytes, expected: str | None = None) -> ParsedFile:
             if booked is None:
                 raise MalformedFile(f"{where_e}/BookgDt", "booking date missing")
             is_return = text_of(entry, "RvslInd").lower() == "true"
-            transactions = entry.findall("NtryDtls/TxDtls")
+            transactions = children(entry, "NtryDtls/TxDtls")
             if not transactions:
                 transactions = [entry]
             shares: list[int] = []
@@ -110,7 +110,7 @@ def parse_camt(data: bytes, expected: str | None = None) -> ParsedFile:
                 if details is not entry:
                     node = details.find("Amt")
                     if node is None:
-                        node = details.find("AmtDtls/TxAmt/Amt")
+                        node = find_path(details, "AmtDtls/TxAmt/Amt")
                     if node is not None:
                         share, _ = _amount(node, f"{where_t}/Amt")
                     elif len(transactions) > 1:
@@ -175,7 +175,7 @@ def _check_summary(
 
 def _check_balances(statement: ElementTree.Element, where: str, movement: int, parsed: ParsedFile) -> None:
     balances: dict[str, int] = {}
-    for index, balance in enumerate(statement.findall("Bal"), start=1):
+    for index, balance in enumerate(children(statement, "Bal"), start=1):
         code = text_of(balance, "Tp/CdOrPrtry/Cd")
         amount, _ = _amount(balance.find("Amt"), f"{where}/Bal[{index}]/Amt")
         balances[code] = amount * _sign(balance, f"{where}/Bal[{index}]")
