@@ -46,6 +46,11 @@ def send_steps(run_date: date, capture) -> actions.BulkResult:  # noqa: ANN001
         return actions.send_scheduled_actions(run_date=run_date, actor=SETUP)
 
 
+def release_at(moment: datetime, capture) -> actions.ReleaseResult:  # noqa: ANN001
+    with time_machine.travel(moment, tick=False), capture(execute=True):
+        return actions.release_due_messages(actor=SETUP)
+
+
 def message_of(agreement, channel: str) -> OutboundMessage:  # noqa: ANN001
     return OutboundMessage.objects.get(agreement=agreement, channel=channel, notice_type="collections")
 
@@ -147,22 +152,16 @@ def test_a_moment_still_to_come_holds_the_message_until_it_is_released(
     waiting = message_of(early, "email")
     assert waiting.status == "queued" and mail.outbox == []
     assert waiting.scheduled_for == datetime(2024, 3, 11, 14, 0, tzinfo=UTC) == waiting.decided_at
-    with time_machine.travel(datetime(2024, 3, 11, 13, 59, tzinfo=UTC), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            released = actions.release_due_messages(actor=SETUP)
+    released = release_at(datetime(2024, 3, 11, 13, 59, tzinfo=UTC), django_capture_on_commit_callbacks)
     assert released.released == [] and mail.outbox == []
     # the later one is released only at night (02:00 UTC = 22:00 EDT): asked again, it moves to 08:00 EDT
     OutboundMessage.objects.filter(agreement=late).update(
         scheduled_for=datetime(2024, 3, 12, 1, 0, tzinfo=UTC)
     )
-    with time_machine.travel(datetime(2024, 3, 11, 14, 5, tzinfo=UTC), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            released = actions.release_due_messages(actor=SETUP)
+    released = release_at(datetime(2024, 3, 11, 14, 5, tzinfo=UTC), django_capture_on_commit_callbacks)
     assert [message.agreement_id for message in released.released] == [early.pk]
     assert message_of(early, "email").status == "sent" and len(mail.outbox) == 1
-    with time_machine.travel(datetime(2024, 3, 12, 2, 0, tzinfo=UTC), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            released = actions.release_due_messages(actor=SETUP)
+    released = release_at(datetime(2024, 3, 12, 2, 0, tzinfo=UTC), django_capture_on_commit_callbacks)
     moved = message_of(late, "email")
     assert released.released == [] and released.rescheduled == 1
     assert moved.status == "queued" and moved.scheduled_for == local(date(2024, 3, 12), time(8), NEW_YORK)
@@ -184,9 +183,7 @@ def test_a_hold_that_starts_before_the_release_suppresses_the_waiting_message(
         client_id=loan.client_id, agreement=Agreement.objects.get(pk=loan.pk), kind="dispute",
         starts_on=date(2024, 3, 11), created_by="test",
     ).save()  # fmt: skip
-    with time_machine.travel(datetime(2024, 3, 11, 15, 0, tzinfo=UTC), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            released = actions.release_due_messages(actor=SETUP)
+    released = release_at(datetime(2024, 3, 11, 15, 0, tzinfo=UTC), django_capture_on_commit_callbacks)
     message = message_of(loan, "email")
     assert (message.status, message.decision_rule) == ("suppressed", "US-VALIDATION")
     assert released.suppressed == {"US-VALIDATION": 1} and mail.outbox == []
