@@ -36,7 +36,7 @@ from fairpath.governance.audit import (
     record_events_bulk,
 )
 from fairpath.payments import matching, parsers
-from fairpath.payments.book import any_of, load_book
+from fairpath.payments.book import any_of, load_book, text_array
 from fairpath.payments.models import Match, PaymentFile, SavedMapping, StatementLine
 
 POSTING_BATCH = 100_000  # auto-matched payments posted per post_payments_in_bulk call, in file order
@@ -214,17 +214,26 @@ def _import(
 
 
 def _known_keys(client: Client, keys: list[str]) -> set[str]:
-    """The natural keys among ``keys`` already imported for the client: one indexed query."""
+    """The natural keys among ``keys`` already imported for the client: one query, each key a probe of the
+    unique (client, natural key) index (on PostgreSQL a nested loop over the keys, whatever the statistics
+    say of the client's lines: never a scan of every line the client ever imported)."""
     if not keys:
         return set()
-    condition, params = any_of(connection.ops.quote_name("natural_key"), sorted(set(keys)), "text")
+    quote = connection.ops.quote_name
+    table, column = quote(StatementLine._meta.db_table), quote("natural_key")
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {connection.ops.quote_name('natural_key')} FROM "  # noqa: S608
-            f"{connection.ops.quote_name(StatementLine._meta.db_table)} "
-            f"WHERE {connection.ops.quote_name('client_id')} = %s AND {condition}",
-            [client.pk, *params],
-        )
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT s.{column} FROM unnest(%s::text[]) AS k(key) CROSS JOIN LATERAL "  # noqa: S608
+                f"(SELECT {column} FROM {table} WHERE {quote('client_id')} = %s AND {column} = k.key) AS s",
+                [text_array(sorted(set(keys))), client.pk],
+            )
+        else:
+            condition, params = any_of(column, sorted(set(keys)), "text")
+            cursor.execute(
+                f"SELECT {column} FROM {table} WHERE {quote('client_id')} = %s AND {condition}",  # noqa: S608
+                [client.pk, *params],
+            )
         return {row[0] for row in cursor.fetchall()}
 
 
