@@ -1132,7 +1132,7 @@ class ShardWork:
             ]
         )
         actions: list[PlannedAction] = []
-        new_notices: list[NoticeDue] = []
+        default_steps: dict[int, PlannedAction] = {}
         for key, proposal in zip(keys, proposals, strict=True):
             if key in existing:
                 continue
@@ -1169,18 +1169,46 @@ class ShardWork:
                 self.result.retried += 1 if proposal.retry_of else 0
                 facts = self.facts.get(agreement_id)
                 if step.action == "default_notice" and facts is not None and facts.country == "GB":
-                    notice = self._notice(
-                        agreement_id, "UK-DEFAULT", self.as_of, self.arrears.get(agreement_id, (0,))[0]
-                    )
-                    notice.remedy_on = rules.default_remedy_on(self.as_of, country="GB", region=facts.region)
-                    new_notices.append(notice)
+                    default_steps[agreement_id] = action
             else:
                 self.result.suppressed[decision.rule or "unknown"] += 1
+        self.raise_default_notices(default_steps)
         ids = insert_rows(ScheduledAction, ACTION_COLUMNS, [action.row(self.as_of) for action in actions])
         for action, pk in zip(actions, ids, strict=True):
             action.pk = pk
-        self._save_notices(new_notices)
         return actions
+
+    def raise_default_notices(self, steps: dict[int, PlannedAction]) -> None:
+        """UK-DEFAULT for the default-notice steps allowed today, as the communications domain's decider
+        (``find_notices_due``) finds them due: not where a default notice served since the arrears began
+        covers them - whichever way it was served - nor while one is pending. The step says so instead."""
+        if not steps:
+            return
+        from fairpath.communications.notices import find_notices_due
+
+        ids = sorted(steps)
+        due = {
+            request.agreement_id
+            for request in find_notices_due(
+                agreement_ids=ids, as_of=self.as_of, default_notice_for=ids, arrears_notices=False
+            )
+        }
+        new_notices = []
+        for agreement_id in ids:
+            if agreement_id not in due:
+                steps[
+                    agreement_id
+                ].message = (
+                    "UK-DEFAULT: a default notice for these arrears was already served or is waiting to go"
+                )
+                continue
+            facts = self.facts[agreement_id]
+            notice = self._notice(
+                agreement_id, "UK-DEFAULT", self.as_of, self.arrears.get(agreement_id, (0,))[0]
+            )
+            notice.remedy_on = rules.default_remedy_on(self.as_of, country="GB", region=facts.region)
+            new_notices.append(notice)
+        self._save_notices(new_notices)
 
     def load_termination_blocks(self, agreement_ids: Sequence[int]) -> None:
         """UK-DEFAULT for the GB agreements among ``agreement_ids`` not asked about yet, in one set-based call

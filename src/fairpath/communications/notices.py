@@ -215,10 +215,84 @@ def issue_notices(
             for message, notice in planned:
                 notice.message = message
             outcome.issued = StatutoryNotice.objects.bulk_create([notice for _, notice in planned])
+            _record_served(outcome.issued, on=on, arrears=arrears)
             _close_late_periods([notice for _, notice in planned], on=on)
         if late_to_open:
             outcome.late_periods_opened = _open_late_periods(late_to_open)
     return outcome
+
+
+def _record_served(issued: list[StatutoryNotice], *, on: date, arrears: dict[int, int]) -> None:
+    """One record of service: every notice issued here - by the cycle's day end, the communications
+    step or an agent (``issue_default_notice``) - is also the collections engine's ``NoticeDue``, sent. A
+    pending duty for the same agreement and rule, due by ``on``, is fulfilled by it (marked sent with the
+    dates printed); without one, a sent duty is written (a second notice the same day updates it, the later
+    remedy date binding). The cycle's decider, its UK-DEFAULT block and the recoveries checklist read these
+    rows, so they can never disagree with the letters sent."""
+    from fairpath.collections.models import NoticeDue
+
+    if not issued:
+        return
+    rule_of = {notice_type.value: rule for notice_type, rule in rules.NOTICE_RULES.items()}
+    wanted_rules = sorted({rule_of[notice.notice_type] for notice in issued})
+    known: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
+    for chunk in _chunks(sorted({notice.agreement_id for notice in issued})):
+        for row_id, agreement_id, rule, *fields in NoticeDue.objects.filter(
+            agreement_id__in=chunk, rule__in=wanted_rules
+        ).values_list(
+            "id", "agreement_id", "rule", "trigger_on", "status", "remedy_on", "validation_ends_on", "sent_on"
+        ):
+            known.setdefault((agreement_id, rule), []).append((row_id, *fields))
+    updates: dict[int, tuple[Any, ...]] = {}
+    fresh: dict[tuple[int, str, date], NoticeDue] = {}
+    for notice in issued:
+        rule = rule_of[notice.notice_type]
+        rows = known.get((notice.agreement_id, rule), [])
+        pending = [row for row in rows if row[2] == NoticeDue.Status.PENDING and row[1] <= on]
+        for row_id, _trigger_on, _status, remedy_on, validation_ends_on, _sent_on in pending:
+            updates[row_id] = (
+                row_id, NoticeDue.Status.SENT.value, notice.sent_on, notice.remedy_by or remedy_on,
+                notice.validation_ends_on or validation_ends_on,
+            )  # fmt: skip
+        if pending:
+            continue
+        trigger_on = notice.trigger_on or notice.sent_on
+        if any(row[1] == trigger_on and row[5] not in (None, notice.sent_on) for row in rows):
+            # an earlier notice for the same trigger: this is the 6-monthly repeat, due on its own day
+            trigger_on = notice.due_by or notice.sent_on
+        same_day = [row for row in rows if row[1] == trigger_on]
+        for row_id, _trigger_on, _status, remedy_on, validation_ends_on, _sent_on in same_day:
+            updates[row_id] = (
+                row_id, NoticeDue.Status.SENT.value, notice.sent_on, _later(remedy_on, notice.remedy_by),
+                notice.validation_ends_on or validation_ends_on,
+            )  # fmt: skip
+        if same_day:
+            continue
+        held = fresh.get((notice.agreement_id, rule, trigger_on))
+        if held is not None:
+            held.remedy_on = _later(held.remedy_on, notice.remedy_by)
+            continue
+        fresh[(notice.agreement_id, rule, trigger_on)] = NoticeDue(
+            client_id=notice.client_id,
+            agreement_id=notice.agreement_id,
+            rule=rule,
+            trigger_on=trigger_on,
+            send_by=notice.due_by or notice.sent_on,
+            status=NoticeDue.Status.SENT,
+            sent_on=notice.sent_on,
+            remedy_on=notice.remedy_by,
+            validation_ends_on=notice.validation_ends_on,
+            arrears_minor=notice.remedy_amount_minor
+            if notice.remedy_amount_minor is not None
+            else arrears.get(notice.agreement_id, 0),
+            run_date=on,
+        )
+    update_rows(NoticeDue, ["status", "sent_on", "remedy_on", "validation_ends_on"], list(updates.values()))
+    NoticeDue.objects.bulk_create(list(fresh.values()))
+
+
+def _later(first: date | None, second: date | None) -> date | None:
+    return max((day for day in (first, second) if day is not None), default=None)
 
 
 def _open_late_periods(periods: list[NosiaLatePeriod]) -> int:
@@ -277,11 +351,23 @@ def find_notices_due(
     as_of: date,
     id_range: tuple[int, int] | None = None,
     client_ids: Sequence[int] | None = None,
+    default_notice_for: Sequence[int] = (),
+    arrears_notices: bool = True,
 ) -> list[NoticeRequest]:
     """UK-NOSIA-FS, UK-NOSIA-RA (and their 6-month repeats) and US-VALIDATION due on ``as_of``, set-based:
     a fixed number of queries per 900 agreements (agreements in arrears only). The one place that decides
     which of these notices are due: the daily cycle asks it for each shard (``id_range`` of agreements of
-    ``client_ids``) and records what it finds as ``collections.NoticeDue`` rows."""
+    ``client_ids``) and records what it finds as ``collections.NoticeDue`` rows.
+
+    UK-DEFAULT is due only where a strategy step asks for it (``default_notice_for``), and not again while
+    a default notice served since the current arrears began covers them - however it was served (the
+    cycle, or an agent's ``issue_default_notice``) - or one is still pending. ``arrears_notices=False``
+    leaves the NOSIA and validation notices out (the cycle's strategy step asks for defaults alone)."""
+    found: list[NoticeRequest] = []
+    for chunk in _chunks(sorted(set(default_notice_for))):
+        found.extend(_defaults_due(chunk, as_of))
+    if not arrears_notices:
+        return found
     candidates = ArrearsState.objects.filter(missed_payments__gt=0)
     if agreement_ids is not None:
         candidates = candidates.filter(agreement_id__in=list(agreement_ids))
@@ -290,9 +376,50 @@ def find_notices_due(
     if client_ids is not None:
         candidates = candidates.filter(client_id__in=list(client_ids))
     ids = sorted(candidates.values_list("agreement_id", flat=True))
-    found: list[NoticeRequest] = []
     for chunk in _chunks(ids):
         found.extend(_due_in(chunk, as_of))
+    return found
+
+
+def _defaults_due(ids: list[int], as_of: date) -> list[NoticeRequest]:
+    """UK-DEFAULT for UK customers among ``ids``: none while one is pending, nor when the last default
+    notice served (``StatutoryNotice``, the letter itself) was sent on or after the oldest unpaid due date -
+    it covers the arrears the customer is in now. A notice served for arrears since cleared covers nothing."""
+    from fairpath.accounts.models import Address
+    from fairpath.collections.models import NoticeDue
+
+    in_uk = set(
+        Agreement.objects.filter(
+            pk__in=ids,
+            customer_id__in=Address.objects.filter(is_current=True, country="GB").values("customer_id"),
+        ).values_list("id", flat=True)
+    )
+    served = dict(
+        StatutoryNotice.objects.filter(agreement_id__in=ids, notice_type=rules.NoticeType.DEFAULT)
+        .values("agreement_id")
+        .annotate(last=Max("sent_on"))
+        .values_list("agreement_id", "last")
+        .order_by()
+    )
+    pending = set(
+        NoticeDue.objects.filter(
+            agreement_id__in=ids, rule="UK-DEFAULT", status=NoticeDue.Status.PENDING
+        ).values_list("agreement_id", flat=True)
+    )
+    oldest_unpaid = dict(
+        ArrearsState.objects.filter(agreement_id__in=ids).values_list("agreement_id", "oldest_unpaid_due_on")
+    )
+    found = []
+    for agreement_id in ids:
+        if agreement_id not in in_uk or agreement_id in pending:
+            continue
+        last = served.get(agreement_id)
+        since = oldest_unpaid.get(agreement_id)
+        if last is not None and (since is None or last >= since):
+            continue
+        found.append(
+            NoticeRequest(agreement_id, rules.NoticeType.DEFAULT.value, trigger_on=as_of, due_by=as_of)
+        )
     return found
 
 
@@ -404,23 +531,8 @@ def send_pending_notices(
             )
             for row in rows
         ]
+        # issue_notices marks each row it fulfils sent, with the dates printed (``_record_served``)
         outcome = issue_notices(requests=requests, on=on, actor=actor, at=at)
-        issued = {(notice.agreement_id, notice.notice_type): notice for notice in outcome.issued}
-        done = []
-        for row in rows:
-            notice = issued.get((row.agreement_id, RULE_NOTICE_TYPES[row.rule]))
-            if notice is None:
-                continue
-            done.append(
-                (
-                    row.pk,
-                    NoticeDue.Status.SENT.value,
-                    notice.sent_on,
-                    notice.remedy_by or row.remedy_on,
-                    notice.validation_ends_on or row.validation_ends_on,
-                )
-            )
-        update_rows(NoticeDue, ["status", "sent_on", "remedy_on", "validation_ends_on"], done)
     return outcome
 
 
