@@ -277,3 +277,56 @@ def test_mt940_free_text_is_not_taken_for_a_name(client_a, book):
     )
     assert (summary.posted, summary.suspense) == (0, 1)
     assert payments_on(book["bob"]) == []
+
+
+def test_a_returns_file_reverses_each_payment_once_in_bulk(client_a, book):
+    """Two returns of the same amount on one agreement undo two different payments (the latest first); a return
+    with no payment behind it goes to suspense; balances stay equal to the ledger and each returned payment's
+    own match says it was returned."""
+    import_lines(client_a, [("100.00", "AG00001234", "ADA"), ("100.00", "AG00001234", "ADA"),
+                            ("100.00", "AG00009876", "BOB")])  # fmt: skip
+    posted = dict(Match.objects.filter(step="exact").values_list("entry_id", "line__line_no"))
+    summary = actions.import_file(
+        client=client_a,
+        data=arudd([("100.00", "AG00001234", "0"), ("100.00", "AG00001234", "B"), ("100.00", "AG00009876", "1"),
+                    ("100.00", "AG00005678", "2")]),
+        name="returns", actor=SETUP,
+    )  # fmt: skip
+    assert (summary.returned, summary.suspense) == (3, 1)
+    reversals = LedgerEntry.objects.filter(kind="payment_reversal")
+    assert sorted(reversal.reverses_id for reversal in reversals) == sorted(posted)
+    assert {r.description for r in reversals if r.agreement_id == book["ada1"].pk} == {
+        "Returned direct debit, Bacs reason 0: Refer to payer",
+        "Returned direct debit, Bacs reason B: Account closed",
+    }
+    for agreement in book.values():
+        agreement.refresh_from_db()
+        assert agreement.balance_minor == sum(
+            LedgerEntry.objects.filter(agreement=agreement).values_list("amount_minor", flat=True)
+        )
+    returned = Match.objects.filter(step="return")
+    assert sorted(m.entry_id for m in returned) == sorted(posted)
+    assert all(m.reversal.reverses_id == m.entry_id for m in returned)
+    assert all(
+        m.note.startswith("returned: Returned direct debit") for m in Match.objects.filter(step="exact")
+    )
+    assert StatementLine.objects.filter(is_return=True, status="returned").count() == 3
+    assert StatementLine.objects.filter(is_return=True, status="suspense").count() == 1
+    assert WorkItem.objects.filter(kind="reconciliation_exception").count() == 1
+
+
+def test_a_returns_file_costs_the_same_queries_whatever_its_length(client_a, book):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    agreements = [make_agreement(make_customer(client_a), reference=f"AG0000{7000 + n}") for n in range(6)]
+    import_lines(client_a, [("100.00", agreement.reference, "PAYER") for agreement in agreements])
+
+    def returns(chosen) -> int:
+        data = arudd([("100.00", agreement.reference, "0") for agreement in chosen])
+        with CaptureQueriesContext(connection) as queries:
+            summary = actions.import_file(client=client_a, data=data, name=f"r{len(chosen)}", actor=SETUP)
+        assert summary.returned == len(chosen)
+        return len(queries.captured_queries)
+
+    assert returns(agreements[:2]) == returns(agreements[2:])
