@@ -74,6 +74,12 @@ BREATHING_SPACE_KINDS = (
     rules.HoldKind.BREATHING_SPACE.value,
     rules.HoldKind.MENTAL_HEALTH_BREATHING_SPACE.value,
 )
+# BS-EFFECT / UK-NOSIA-LATE: the rules under which charges already posted are given back, in the order a day
+# covered by both is credited, with the reference prefix of their reversals.
+NOT_PAYABLE_REFERENCES = {"BS-EFFECT": "bs-effect", "UK-NOSIA-LATE": "nosia-late"}
+_WHY = {"BS-EFFECT": "a breathing space", "UK-NOSIA-LATE": "a required notice was late"}
+REVERSAL_LOOKBACK_DAYS = 14  # a period known this long before the run date is looked at again
+STATEMENT_SPAN_DAYS = 32  # a monthly interest posting covers at most this many days before it
 WORK_KINDS = {"call_task": "call_due", "review_task": "review", "arrangement_review": "review"}
 INTERNAL_ACTIONS = frozenset({"review_task", "arrangement_review"})
 # Termination-type steps: a demand for early payment or enforcement, blocked by UK-DEFAULT until a default
@@ -120,6 +126,16 @@ class PlannedAction:
         return (self.client_id, self.agreement_id, self.key, run_date, self.action, self.channel, self.template,
                 self.segment, self.path, self.step_index, self.strategy_version_id, self.status, self.rule,
                 self.message)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NotPayable:
+    """A period with no interest or fees (a breathing space, a notice-late period), and the day the system
+    learnt of it."""
+
+    starts_on: date
+    ends_on: date | None
+    known_on: date
 
 
 @dataclass(frozen=True)
@@ -417,7 +433,7 @@ class ShardWork:
             return self.result
         self.start_and_end_holds()
         self.post_what_falls_due()
-        self.reverse_charges_in_breathing_space()
+        self.reverse_charges_not_payable()
         outcome = promises.detect_outcomes(
             as_of=self.as_of,
             actor=self.actor,
@@ -475,22 +491,39 @@ class ShardWork:
             client_ids=shard.client_ids,
         )
         self.holds = defaultdict(list)
+        # BS-EFFECT / UK-NOSIA-LATE periods with the day each became known, for giving back charges
+        self.not_payable: dict[str, dict[int, list[NotPayable]]] = {
+            rule: defaultdict(list) for rule in NOT_PAYABLE_REFERENCES
+        }
         for row in Hold.objects.filter(self.scope).values_list(
-            "agreement_id", "kind", "starts_on", "ends_on", "ended_early_on"
+            "agreement_id", "kind", "starts_on", "ends_on", "ended_early_on", "created_at"
         ):
             self.holds[row[0]].append(rules.HoldPeriod(rules.HoldKind(row[1]), row[2], row[4] or row[3]))
+            if row[1] in BREATHING_SPACE_KINDS:
+                self.not_payable["BS-EFFECT"][row[0]].append(
+                    NotPayable(row[2], row[4] or row[3], row[5].date())
+                )
         from fairpath.communications.models import NosiaLatePeriod
 
         self.late_periods: dict[int, list[tuple[date, date | None]]] = defaultdict(list)
-        for agreement_id, starts_on, ends_on in NosiaLatePeriod.objects.filter(self.scope).values_list(
-            "agreement_id", "starts_on", "ends_on"
-        ):
+        for agreement_id, starts_on, ends_on, created_at in NosiaLatePeriod.objects.filter(
+            self.scope
+        ).values_list("agreement_id", "starts_on", "ends_on", "created_at"):
             self.late_periods[agreement_id].append((starts_on, ends_on))
+            self.not_payable["UK-NOSIA-LATE"][agreement_id].append(
+                NotPayable(starts_on, ends_on, created_at.date())
+            )
         self.notices = defaultdict(list)
         for row in NoticeDue.objects.filter(self.scope).values_list(
-            "agreement_id", "rule", "trigger_on", "send_by", "status", "remedy_on"
+            "agreement_id", "rule", "trigger_on", "send_by", "status", "remedy_on", "run_date"
         ):
-            self.notices[row[0]].append(row[1:])
+            self.notices[row[0]].append(row[1:6])
+            agreement_id, rule, send_by, status, run_date = row[0], row[1], row[3], row[4], row[6]
+            if rule.startswith("UK-NOSIA") and status == NoticeDue.Status.PENDING and send_by < self.as_of:
+                # a required notice still unsent after its last day is late from the day after (is_nosia_late)
+                self.not_payable["UK-NOSIA-LATE"][agreement_id].append(
+                    NotPayable(send_by + timedelta(days=1), None, run_date)
+                )
         self.client_codes = dict(
             Client.objects.filter(id__in=list(shard.client_ids)).values_list("id", "code")
         )
@@ -671,28 +704,68 @@ class ShardWork:
             return True
         return self.is_nosia_late(agreement_id)
 
-    def reverse_charges_in_breathing_space(self) -> None:
-        """BS-EFFECT: no interest or fees for any day of a breathing space. A breathing space recorded late
-        (its first day already past) can cover days the cycle charged for: the share of a monthly interest
-        posting for those days, and a late fee posted on one of them, are reversed by a ledger adjustment
-        naming BS-EFFECT, once each (keyed by the entry it reverses). The same applies to a statement
-        period that a breathing space covered only in part."""
-        spaces = {
-            agreement_id: [
-                (hold.starts_on, hold.ends_on)
-                for hold in holds
-                if hold.kind.value in BREATHING_SPACE_KINDS and hold.starts_on <= self.as_of
-            ]
-            for agreement_id, holds in self.holds.items()
-            if agreement_id in self.agreements
-        }
-        spaces = {agreement_id: periods for agreement_id, periods in spaces.items() if periods}
-        if not spaces:
+    def reverse_charges_not_payable(self) -> None:
+        """BS-EFFECT and UK-NOSIA-LATE: no interest or fees for any day of a breathing space, nor for any day
+        of a period in which a required arrears notice was late. Either can be recorded after the days it
+        covers were charged for (a breathing space entered late; a notice found to have gone late): the
+        share of a monthly interest posting for those days, and a late fee posted on one of them, are
+        reversed by a ledger adjustment naming the rule. The same applies to a statement period a period
+        covered only in part.
+
+        One pass for both rules. Each charge's total not payable is its share for the days any period
+        covers, counted once where they overlap; what earlier reversals of that charge (under either rule)
+        already gave back is deducted, and the rest is credited to the rule whose days are not yet reversed
+        (BS-EFFECT first). So a day run twice, or a period recorded after the other, never reverses a day
+        twice nor more than was charged.
+
+        Set-based and bounded: only agreements with a period that can still hold charges to give back are
+        read - one known within ``REVERSAL_LOOKBACK_DAYS`` (charges posted before it was known), or one that
+        ended within a statement period (interest for a month it covered in part is posted after it ends).
+        Charges for its days after it was known were never posted (``is_frozen``)."""
+        lookback = self.as_of - timedelta(days=REVERSAL_LOOKBACK_DAYS)
+        statement_ago = self.as_of - timedelta(days=STATEMENT_SPAN_DAYS)
+        ids = sorted(
+            {
+                agreement_id
+                for by_agreement in self.not_payable.values()
+                for agreement_id, found in by_agreement.items()
+                if agreement_id in self.agreements
+                and any(
+                    period.starts_on <= self.as_of
+                    and (
+                        period.known_on >= lookback
+                        or (period.ends_on is not None and period.ends_on >= statement_ago)
+                    )
+                    for period in found
+                )
+            }
+        )
+        if not ids:
             return
-        ids = sorted(spaces)
-        earliest = min(start for periods in spaces.values() for start, _ in periods)
+        # every period of those agreements, under both rules, so a day two periods cover counts once
+        covered_by = {
+            rule: {
+                agreement_id: found
+                for agreement_id in ids
+                if (
+                    found := [
+                        (period.starts_on, period.ends_on)
+                        for period in by_agreement.get(agreement_id, [])
+                        if period.starts_on <= self.as_of
+                    ]
+                )
+            }
+            for rule, by_agreement in self.not_payable.items()
+        }
+        earliest = min(
+            start
+            for by_agreement in covered_by.values()
+            for found in by_agreement.values()
+            for start, _ in found
+        )
         charges: list[tuple[int, int, str, int, date]] = []
-        reversed_ids: set[int] = set()
+        given_back: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        prefixes = {reference_prefix: rule for rule, reference_prefix in NOT_PAYABLE_REFERENCES.items()}
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
             charges += LedgerEntry.objects.filter(
@@ -702,33 +775,49 @@ class ShardWork:
                 posted_on__gte=earliest,
                 posted_on__lte=self.as_of,
             ).values_list("id", "agreement_id", "kind", "amount_minor", "posted_on")
-            reversed_ids.update(
-                LedgerEntry.objects.filter(
-                    agreement_id__in=chunk, reference__startswith="cycle:bs-effect:"
-                ).values_list("reverses_id", flat=True)
-            )
+            for reverses_id, reference, amount in LedgerEntry.objects.filter(
+                Q(reference__startswith="cycle:bs-effect:") | Q(reference__startswith="cycle:nosia-late:"),
+                agreement_id__in=chunk,
+            ).values_list("reverses_id", "reference", "amount_minor"):
+                given_back[reverses_id][prefixes[reference.split(":")[1]]] -= amount
         now = timezone.now()
         rows: list[tuple[Any, ...]] = []
         for entry_id, agreement_id, kind, amount, posted_on in charges:
-            if entry_id in reversed_ids:
-                continue
             row = self.agreements[agreement_id]
             if kind == "fee":
-                covered, days = rules.days_covered(posted_on, posted_on, spaces[agreement_id]), 1
+                first_day = posted_on
             else:
-                period_start = _previous_statement(row["first_due_on"], posted_on) + timedelta(days=1)
-                days = (posted_on - period_start).days + 1
-                covered = rules.days_covered(period_start, posted_on, spaces[agreement_id])
+                first_day = _previous_statement(row["first_due_on"], posted_on) + timedelta(days=1)
+            days = (posted_on - first_day).days + 1
+            every = [
+                period
+                for by_agreement in covered_by.values()
+                for period in by_agreement.get(agreement_id, [])
+            ]
+            covered = rules.days_covered(first_day, posted_on, every)
             if not covered:
                 continue
-            back = -(-amount * covered // days)  # rounded in the customer's favour
-            rows.append(
-                (row["client_id"], agreement_id, "waiver" if kind == "fee" else "adjustment", -back,
-                 row["currency"], self.as_of, now, LATE_FEE_TYPE if kind == "fee" else "", entry_id,
-                 f"cycle:bs-effect:{entry_id}",
-                 f"BS-EFFECT: {kind} for {covered} of {days} days in a breathing space reversed",
-                 self.label)
-            )  # fmt: skip
+            already = given_back.get(entry_id, {})
+            not_payable = -(-amount * covered // days)  # rounded in the customer's favour
+            remaining = not_payable - sum(already.values())
+            for rule, reference_prefix in NOT_PAYABLE_REFERENCES.items():
+                own = covered_by[rule].get(agreement_id, [])
+                own_days = rules.days_covered(first_day, posted_on, own) if own else 0
+                owed = -(-amount * own_days // days) - already.get(rule, 0)
+                back = min(remaining, owed)
+                if back <= 0:
+                    continue
+                shared = "; days another period covers given back once" if back < owed else ""
+                remaining -= back
+                # a second reversal under the same rule (a period grew since) carries its date
+                suffix = f":{self.as_of:%Y%m%d}" if already.get(rule) else ""
+                reference = f"cycle:{reference_prefix}:{entry_id}{suffix}"
+                rows.append(
+                    (row["client_id"], agreement_id, "waiver" if kind == "fee" else "adjustment", -back,
+                     row["currency"], self.as_of, now, LATE_FEE_TYPE if kind == "fee" else "", entry_id,
+                     reference, f"{rule}: {kind} for {own_days} of {days} days not payable ({_WHY[rule]}) reversed{shared}",
+                     self.label)
+                )  # fmt: skip
         if not rows:
             return
         self._post_entries((*ENTRY_COLUMNS[:8], "reverses_id", *ENTRY_COLUMNS[8:]), rows)
@@ -741,7 +830,7 @@ class ShardWork:
                     "posted": entry[2],
                     "amount_minor": entry[3],
                     "reference": entry[9],
-                    "rule": "BS-EFFECT",
+                    "rule": entry[10].split(":")[0],
                 },
             )
             for entry in rows
