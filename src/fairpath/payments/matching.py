@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -35,7 +36,10 @@ def normalise(text: str) -> str:
     return _NOT_ALNUM.sub("", text.upper()).translate(_CONFUSIONS)
 
 
+@lru_cache(maxsize=1 << 18)
 def name_key(text: str) -> str:
+    """Upper case letters only, titles dropped (cached: a file repeats its payers' names, and the book its
+    customers')."""
     words = [word for word in re.sub(r"[^A-Z ]", " ", text.upper()).split() if word not in _TITLES]
     return " ".join(words)
 
@@ -217,9 +221,16 @@ def _by_reference(line: LineIn, book: Book) -> Decision | None:
     return Decision(line.key, "multi", 0.7, _proportional(book, found, line.amount_minor), "split to confirm")
 
 
+@lru_cache(maxsize=1 << 18)
+def _names_agree(payer_name: str, customer_name: str) -> bool:
+    """The payer's name is the customer's (score 85 or more). Cached: the book's reader asks it of a line's
+    quoted agreement, and the cascade asks it again."""
+    return _name_score(name_key(payer_name), customer_name) >= 85
+
+
 def fit(payer_name: str, amount: int, customer_name: str, instalment: int, expected: Iterable[int]) -> int:
     """0-2: does the payer's name fit the agreement's customer, does the amount fit what is expected."""
-    named = _name_score(name_key(payer_name), customer_name) >= 85
+    named = _names_agree(payer_name, customer_name)
     return int(named) + int(amount == instalment or any(value == amount for value in expected))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from fairpath.clients.models import ClientOwned
+from fairpath.clients.models import Client, ClientOwned
 
 FORMAT_CHOICES = [
     ("camt053", "ISO 20022 camt.053 statement"),
@@ -68,7 +68,9 @@ class StatementLine(ClientOwned):
         RETURNED = "returned", "Return applied"
         IGNORED = "ignored", "Not a customer payment"
 
-    file = models.ForeignKey(PaymentFile, on_delete=models.PROTECT, related_name="lines")
+    # An import writes these by the hundred thousand: no index that another one already leads with.
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="+", db_index=False)
+    file = models.ForeignKey(PaymentFile, on_delete=models.PROTECT, related_name="lines", db_index=False)
     line_no = models.PositiveIntegerField()
     natural_key = models.CharField(max_length=64)
     booked_on = models.DateField()
@@ -114,8 +116,12 @@ class Match(ClientOwned):
         RETURN = "return", "Returned payment"
         MANUAL = "manual", "Matched by hand"
 
+    # Led by the (client, status) and (agreement, status) indexes: not indexed again on their own.
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="+", db_index=False)
     line = models.ForeignKey(StatementLine, on_delete=models.PROTECT, related_name="matches")
-    agreement = models.ForeignKey("accounts.Agreement", on_delete=models.PROTECT, related_name="+")
+    agreement = models.ForeignKey(
+        "accounts.Agreement", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     amount_minor = models.BigIntegerField()
     step = models.CharField(max_length=12, choices=Step.choices)
     confidence = models.FloatField()
