@@ -90,7 +90,7 @@ def gather_facts(
 
 
 def _gather(scope: Q, at: datetime, party: str, facts: dict[int, rules.ContactFacts]) -> None:
-    agreements = Agreement.objects.filter(scope)
+    agreements = Agreement.objects.filter(scope).order_by()
     customers = dict(agreements.values_list("id", "customer_id"))
     if not customers:
         return
@@ -98,13 +98,13 @@ def _gather(scope: Q, at: datetime, party: str, facts: dict[int, rules.ContactFa
     in_scope = agreements.values("id")
     addresses: dict[int, tuple[str, str]] = {}
     for customer_id, country, region in (
-        Address.objects.filter(customer_id__in=customer_scope, is_current=True)
+        Address.objects.filter(customer_id__any_of=customer_scope, is_current=True)
         .order_by("customer_id", "-kind", "id")  # "home" sorts after "correspondence": home wins below
         .values_list("customer_id", "country", "region")
     ):
         addresses[customer_id] = (country, region)
     points: dict[int, list[rules.ContactPointFacts]] = {}
-    for row in ContactPoint.objects.filter(customer_id__in=customer_scope).values_list(
+    for row in ContactPoint.objects.filter(customer_id__any_of=customer_scope).values_list(
         "customer_id",
         "channel",
         "has_call_consent",
@@ -117,7 +117,7 @@ def _gather(scope: Q, at: datetime, party: str, facts: dict[int, rules.ContactFa
             rules.ContactPointFacts(row[1], row[2], row[3], row[4], row[5], row[6] == "mobile")
         )
     preferences: dict[int, list[rules.PreferenceFacts]] = {}
-    for row in ContactPreference.objects.filter(customer_id__in=customer_scope).values_list(
+    for row in ContactPreference.objects.filter(customer_id__any_of=customer_scope).values_list(
         "customer_id", "channel", "is_refused", "earliest_time", "latest_time", "weekdays"
     ):
         preferences.setdefault(row[0], []).append(
@@ -125,7 +125,7 @@ def _gather(scope: Q, at: datetime, party: str, facts: dict[int, rules.ContactFa
         )
     holds: dict[int, list[rules.HoldPeriod]] = {}
     for agreement_id, kind, starts_on, ends_on, ended_early_on in Hold.objects.filter(
-        agreement_id__in=in_scope
+        agreement_id__any_of=in_scope
     ).values_list("agreement_id", "kind", "starts_on", "ends_on", "ended_early_on"):
         holds.setdefault(agreement_id, []).append(
             rules.HoldPeriod(rules.HoldKind(kind), starts_on, ended_early_on or ends_on)
@@ -133,7 +133,7 @@ def _gather(scope: Q, at: datetime, party: str, facts: dict[int, rules.ContactFa
     calls: dict[int, list[datetime]] = {}
     conversations: dict[int, list[datetime]] = {}
     for agreement_id, called_at, is_conversation in ContactAttempt.objects.filter(
-        agreement_id__in=in_scope,
+        agreement_id__any_of=in_scope,
         channel=rules.Channel.CALL,
         party=party,
         is_allowed=True,
@@ -144,12 +144,12 @@ def _gather(scope: Q, at: datetime, party: str, facts: dict[int, rules.ContactFa
         if is_conversation:
             conversations.setdefault(agreement_id, []).append(called_at)
     oldest_unpaid = dict(
-        ArrearsState.objects.filter(agreement_id__in=in_scope).values_list(
+        ArrearsState.objects.filter(agreement_id__any_of=in_scope).values_list(
             "agreement_id", "oldest_unpaid_due_on"
         )
     )
     remedies = dict(
-        NoticeDue.objects.filter(agreement_id__in=in_scope, rule="UK-DEFAULT", remedy_on__isnull=False)
+        NoticeDue.objects.filter(agreement_id__any_of=in_scope, rule="UK-DEFAULT", remedy_on__isnull=False)
         .values("agreement_id")
         .annotate(last=Max("remedy_on"))
         .values_list("agreement_id", "last")
