@@ -18,7 +18,13 @@ def test_postgresql_url_gives_each_part():
         "6543",
         "fairpath",
     )
-    assert settings["OPTIONS"] == {"sslmode": "require"}
+    assert settings["OPTIONS"] == {"sslmode": "require", "options": "-c jit=off"}
+
+
+def test_postgresql_sessions_run_without_jit_unless_the_url_says_otherwise():
+    assert database_settings("postgresql://localhost/x")["OPTIONS"]["options"] == "-c jit=off"
+    chosen = database_settings("postgresql://localhost/x?options=-c%20jit%3Don")["OPTIONS"]["options"]
+    assert chosen == "-c jit=on"
 
 
 @pytest.mark.parametrize(
