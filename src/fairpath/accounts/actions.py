@@ -33,7 +33,7 @@ from fairpath.accounts.models import (
     WaterfallSetting,
 )
 from fairpath.clients.models import Client
-from fairpath.core.bulk import add_by_pk, insert_rows
+from fairpath.core.bulk import add_by_pk, insert_rows, update_rows
 from fairpath.core.errors import InvalidInput, Refusal
 from fairpath.core.money import format_money
 from fairpath.governance.access import require_client
@@ -1081,6 +1081,16 @@ def change_status(
 # Arrears recompute (set-based)
 
 
+_STATE_COLUMNS = (
+    "as_of",
+    "arrears_minor",
+    "missed_payments",
+    "days_past_due",
+    "oldest_unpaid_due_on",
+    "bucket",
+)
+
+
 @dataclass(frozen=True)
 class RecomputeSummary:
     agreements: int
@@ -1131,18 +1141,15 @@ def recompute_arrears(
                 (as_of - row["oldest"]).days,
                 row["oldest"],
             )
-        current = {
-            row[0]: row[1:]
-            for row in ArrearsState.objects.filter(client_id__in=ids).values_list(
-                "agreement_id",
-                "arrears_minor",
-                "missed_payments",
-                "days_past_due",
-                "oldest_unpaid_due_on",
-                "bucket",
-            )
-        }
-        new_states: list[ArrearsState] = []
+        current: dict[int, tuple[Any, ...]] = {}
+        state_ids: dict[int, int] = {}
+        for state_id, agreement_id, *values in ArrearsState.objects.filter(client_id__in=ids).values_list(
+            "id", "agreement_id", "arrears_minor", "missed_payments", "days_past_due", "oldest_unpaid_due_on",
+            "bucket",
+        ):  # fmt: skip
+            current[agreement_id] = tuple(values)
+            state_ids[agreement_id] = state_id
+        new_states: list[tuple[Any, ...]] = []  # (client, agreement, arrears, missed, days, oldest, bucket)
         history: list[BucketHistory] = []
         to_arrears: list[int] = []
         to_up_to_date: list[int] = []
@@ -1154,18 +1161,7 @@ def recompute_arrears(
             if old is not None and old == (arrears, missed, days, oldest, bucket):
                 continue
             per_client_changes[client_id] += 1
-            new_states.append(
-                ArrearsState(
-                    client_id=client_id,
-                    agreement_id=agreement_id,
-                    as_of=as_of,
-                    arrears_minor=arrears,
-                    missed_payments=missed,
-                    days_past_due=days,
-                    oldest_unpaid_due_on=oldest,
-                    bucket=bucket,
-                )
-            )
+            new_states.append((client_id, agreement_id, arrears, missed, days, oldest, bucket))
             old_bucket = old[4] if old is not None else ""
             if bucket != old_bucket:
                 history.append(
@@ -1183,10 +1179,19 @@ def recompute_arrears(
                 to_arrears.append(agreement_id)
             elif status == rules.AgreementStatus.IN_ARREARS and not missed:
                 to_up_to_date.append(agreement_id)
-        changed_ids = [state.agreement_id for state in new_states]
-        for start in range(0, len(changed_ids), BATCH_SIZE):
-            ArrearsState.objects.filter(agreement_id__in=changed_ids[start : start + BATCH_SIZE]).delete()
-        ArrearsState.objects.bulk_create(new_states, batch_size=BATCH_SIZE)
+        # Changed states are rewritten in place and missing ones inserted, set-based (COPY on PostgreSQL);
+        # then the rest are marked computed as of the day in one statement.
+        update_rows(
+            ArrearsState,
+            _STATE_COLUMNS,
+            [(state_ids[row[1]], as_of, *row[2:]) for row in new_states if row[1] in state_ids],
+        )
+        insert_rows(
+            ArrearsState,
+            ("client_id", "agreement_id", "as_of", *_STATE_COLUMNS[1:]),
+            [(row[0], row[1], as_of, *row[2:]) for row in new_states if row[1] not in state_ids],
+            returning_ids=False,
+        )
         ArrearsState.objects.filter(client_id__in=ids).exclude(as_of=as_of).update(as_of=as_of)
         BucketHistory.objects.bulk_create(history, batch_size=BATCH_SIZE)
         status_rows = _move_statuses(
