@@ -329,6 +329,25 @@ def test_recompute_is_idempotent(loan, client_a):
     ) == history
 
 
+def test_recompute_rewrites_only_what_changed_and_dates_it(loan, client_a):
+    """``as_of`` is the day a state's figures were last written: an unchanged state keeps its day."""
+    actions.post_payment(
+        agreement=loan, amount_minor=10_000, currency="GBP", received_on=date(2024, 1, 30), actor=SETUP
+    )
+    actions.post_payment(
+        agreement=loan, amount_minor=10_000, currency="GBP", received_on=date(2024, 2, 28), actor=SETUP
+    )
+    actions.recompute_arrears(client_ids=[client_a.id], as_of=date(2024, 3, 1))
+    paid_up = ArrearsState.objects.get(agreement=loan)
+    assert (paid_up.bucket, paid_up.as_of) == ("current", date(2024, 3, 1))
+    summary = actions.recompute_arrears(client_ids=[client_a.id], as_of=date(2024, 3, 15))
+    assert summary.states_written == 0
+    assert ArrearsState.objects.get(agreement=loan).as_of == date(2024, 3, 1)
+    actions.recompute_arrears(client_ids=[client_a.id], as_of=date(2024, 4, 2))
+    late = ArrearsState.objects.get(agreement=loan)
+    assert (late.pk, late.as_of, late.missed_payments) == (paid_up.pk, date(2024, 4, 2), 1)
+
+
 def test_recompute_leaves_other_clients_alone(loan, client_a, client_b):
     other = make_agreement(make_customer(client_b))
     actions.recompute_arrears(client_ids=[client_a.id], as_of=date(2024, 4, 2))

@@ -1179,8 +1179,9 @@ def recompute_arrears(
                 to_arrears.append(agreement_id)
             elif status == rules.AgreementStatus.IN_ARREARS and not missed:
                 to_up_to_date.append(agreement_id)
-        # Changed states are rewritten in place and missing ones inserted, set-based (COPY on PostgreSQL);
-        # then the rest are marked computed as of the day in one statement.
+        # Changed states are rewritten in place and missing ones inserted, set-based (COPY on PostgreSQL).
+        # An unchanged state keeps its date: ``as_of`` is the day its figures were last written, so the
+        # three quarters of a book that are up to date are not rewritten every night (17.5 s at 1M).
         update_rows(
             ArrearsState,
             _STATE_COLUMNS,
@@ -1192,7 +1193,6 @@ def recompute_arrears(
             [(row[0], row[1], as_of, *row[2:]) for row in new_states if row[1] not in state_ids],
             returning_ids=False,
         )
-        ArrearsState.objects.filter(client_id__in=ids).exclude(as_of=as_of).update(as_of=as_of)
         BucketHistory.objects.bulk_create(history, batch_size=BATCH_SIZE)
         status_rows = _move_statuses(
             to_arrears,

@@ -457,7 +457,11 @@ class PaymentAllocation(AppendOnly, ClientOwned):
 
 
 class ArrearsState(ClientOwned):
-    """The derived arrears of one agreement as of the last recompute (one row per agreement)."""
+    """The derived arrears of one agreement at the last recompute (one row per agreement).
+
+    ``as_of`` is the day these figures were last written: a recompute rewrites only states that changed, so
+    an account that stays up to date keeps the day it became so (an account in arrears changes daily, as its
+    days past due grow)."""
 
     agreement = models.OneToOneField(Agreement, on_delete=models.CASCADE, related_name="arrears")
     as_of = models.DateField()
