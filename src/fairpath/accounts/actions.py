@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -448,7 +449,8 @@ class _OpenInstalment:
 
 @dataclass
 class _Book:
-    """One locked agreement's open instalments (oldest first) and fees (fee id -> [posted on, outstanding])."""
+    """One locked agreement's open instalments (in due order: due date, then sequence) and fees (fee id ->
+    [posted on, outstanding])."""
 
     instalments: list[_OpenInstalment]
     fees: dict[int, list[Any]]
@@ -460,10 +462,10 @@ def _due_items(book: _Book, *, on_or_before: date | None, after: date | None) ->
     Only what has something outstanding: the waterfall passes over the rest, so leaving them out changes
     no allocation (and a batch of a hundred thousand payments builds far fewer items)."""
     items = []
-    for instalment in book.instalments:
-        if instalment.amount_paid_minor >= instalment.amount_due_minor:
-            continue
+    for instalment in book.instalments:  # in due order
         if on_or_before is not None and instalment.due_on > on_or_before:
+            break
+        if instalment.amount_paid_minor >= instalment.amount_due_minor:
             continue
         if after is not None and instalment.due_on <= after:
             continue
@@ -689,6 +691,43 @@ def post_payments(*, payments: Sequence[PaymentToPost], actor: Actor, reason: st
     return [entries[pk] for pk in ids]
 
 
+def _allocation_rows_and_events(
+    payments: Sequence[PaymentToPost],
+    entry_ids: Sequence[int],
+    planned: Sequence[tuple[list[rules.Allocation], int]],
+    locked: dict[int, tuple[int, str, str, int]],
+) -> tuple[list[tuple], list[PendingEvent]]:
+    """The allocation rows (for COPY) and the audit events of a batch of posted payments: no database."""
+    rows: list[tuple] = []
+    events: list[PendingEvent] = []
+    for payment, entry_id, (allocations, before) in zip(payments, entry_ids, planned, strict=True):
+        client_id = locked[payment.agreement_id][0]
+        unallocated = 0
+        for allocation in allocations:
+            kind, target = allocation.key if isinstance(allocation.key, tuple) else (None, None)
+            rows.append(
+                (client_id, entry_id, str(allocation.component), target if kind == "i" else None,
+                 target if kind == "f" else None, allocation.amount_minor)
+            )  # fmt: skip
+            if kind is None:
+                unallocated = allocation.amount_minor
+        events.append(
+            PendingEvent(
+                "accounts.agreement",
+                str(payment.agreement_id),
+                client_id,
+                before={"balance_minor": before},
+                after={
+                    "entry": entry_id,
+                    "amount_minor": payment.amount_minor,
+                    "unallocated_minor": unallocated,
+                    "balance_minor": before - payment.amount_minor,
+                },
+            )
+        )
+    return rows, events
+
+
 def post_payments_in_bulk(*, payments: Sequence[PaymentToPost], actor: Actor, reason: str = "") -> list[int]:
     """:func:`post_payments` for files of many thousands of payments: the same postings, returning the new
     entries' ids in order instead of loading them.
@@ -740,6 +779,7 @@ def post_payments_in_bulk(*, payments: Sequence[PaymentToPost], actor: Actor, re
         now = timezone.now()
         entry_rows: list[tuple] = []
         planned: list[tuple[list[rules.Allocation], int]] = []
+        paid: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for payment in payments:
             client_id, _, currency, _ = locked[payment.agreement_id]
             allocations = _allocate(
@@ -748,6 +788,11 @@ def post_payments_in_bulk(*, payments: Sequence[PaymentToPost], actor: Actor, re
                 payment.posted_on,
                 policies[payment.agreement_id],
             )
+            for allocation in allocations:
+                if isinstance(allocation.key, tuple) and allocation.key[0] == "i":
+                    moves = paid[allocation.key[1]]
+                    moves[_PAID_FIELD[allocation.component]] += allocation.amount_minor
+                    moves["amount_paid_minor"] += allocation.amount_minor
             entry_rows.append(
                 (client_id, payment.agreement_id, rules.EntryKind.PAYMENT.value, -payment.amount_minor, currency,
                  payment.posted_on, now, "", None, payment.reference, payment.description, label)
@@ -755,50 +800,23 @@ def post_payments_in_bulk(*, payments: Sequence[PaymentToPost], actor: Actor, re
             planned.append((allocations, balances[payment.agreement_id]))
             balances[payment.agreement_id] -= payment.amount_minor
         entry_ids = insert_rows(LedgerEntry, _ENTRY_COLUMNS, entry_rows)
-        rows: list[tuple] = []
-        paid: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        events: list[PendingEvent] = []
-        for payment, entry_id, (allocations, before) in zip(payments, entry_ids, planned, strict=True):
-            client_id = locked[payment.agreement_id][0]
-            unallocated = 0
-            for allocation in allocations:
-                kind, target = allocation.key if isinstance(allocation.key, tuple) else (None, None)
-                rows.append(
-                    (client_id, entry_id, str(allocation.component), target if kind == "i" else None,
-                     target if kind == "f" else None, allocation.amount_minor)
-                )  # fmt: skip
-                if kind == "i":
-                    moves = paid[target]
-                    moves[_PAID_FIELD[allocation.component]] += allocation.amount_minor
-                    moves["amount_paid_minor"] += allocation.amount_minor
-                elif kind is None:
-                    unallocated = allocation.amount_minor
-            events.append(
-                PendingEvent(
-                    "accounts.agreement",
-                    str(payment.agreement_id),
-                    client_id,
-                    before={"balance_minor": before},
-                    after={
-                        "entry": entry_id,
-                        "amount_minor": payment.amount_minor,
-                        "unallocated_minor": unallocated,
-                        "balance_minor": before - payment.amount_minor,
-                    },
-                )
+        # The allocation rows and audit events are plain Python built from what is already known: a worker
+        # thread builds them while this one waits on the database moving paid amounts and balances.
+        with ThreadPoolExecutor(max_workers=1) as worker:
+            built = worker.submit(_allocation_rows_and_events, payments, entry_ids, planned, locked)
+            _add_to_rows(
+                ScheduleInstalment, paid, ("interest_paid_minor", "principal_paid_minor", "amount_paid_minor")
             )
+            _add_to_rows(
+                Agreement,
+                {
+                    agreement_id: {"balance_minor": balances[agreement_id] - locked[agreement_id][3]}
+                    for agreement_id in agreement_ids
+                },
+                ("balance_minor",),
+            )
+            rows, events = built.result()
         insert_rows(PaymentAllocation, _ALLOCATION_COLUMNS, rows, returning_ids=False)
-        _add_to_rows(
-            ScheduleInstalment, paid, ("interest_paid_minor", "principal_paid_minor", "amount_paid_minor")
-        )
-        _add_to_rows(
-            Agreement,
-            {
-                agreement_id: {"balance_minor": balances[agreement_id] - locked[agreement_id][3]}
-                for agreement_id in agreement_ids
-            },
-            ("balance_minor",),
-        )
         record_events_bulk(actor=actor, action="accounts.payment_posted", events=events, reason=reason)
     return entry_ids
 
