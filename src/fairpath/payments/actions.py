@@ -1,9 +1,10 @@
 """Importing payment files, posting what matches, and the back office's manual decisions.
 
 Every change here goes through the accounts actions (post_payments_in_bulk for a file's auto-matched lines,
-post_payment for a person's match, reverse_payment): this domain never writes the ledger itself. One file is
-one transaction: a refused file changes nothing. Receipts are written set-based (bulk, COPY); returned direct
-debits are still reversed one payment at a time (reverse_payment).
+reverse_payments_in_bulk for its returned direct debits, post_payment and reverse_payment for a person's
+decision): this domain never writes the ledger itself. One file is one transaction: a refused file changes
+nothing. A file is written set-based: a fixed number of statements whatever its length (COPY for new rows,
+one joined UPDATE per table for changed ones), never a query per line or per agreement.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from fairpath.payments import matching, parsers
 from fairpath.payments.book import any_of, load_book, text_array
 from fairpath.payments.models import Match, PaymentFile, SavedMapping, StatementLine
 
-POSTING_BATCH = 100_000  # auto-matched payments posted per post_payments_in_bulk call, in file order
+POSTING_BATCH = 100_000  # auto-matched payments per post_payments_in_bulk call, in file order
 RECONCILER = SystemActor("reconciliation")
 
 
