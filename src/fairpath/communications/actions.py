@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from fairpath.accounts.models import Address, Agreement, ArrearsState, ContactPoint
 from fairpath.clients.models import Client
-from fairpath.communications import channels, defaults, rendering, rules
+from fairpath.communications import batches, channels, defaults, rendering, rules
 from fairpath.communications.models import MessageTemplate, OutboundMessage, TemplateVersion
 from fairpath.core.bulk import update_rows
 from fairpath.core.errors import InvalidInput, NotPermitted, Refusal
@@ -228,7 +228,11 @@ def _date_text(day: date, jurisdiction: str) -> str:
 class Recipient:
     """One agreement's facts for rendering and addressing messages."""
 
-    agreement: Agreement
+    agreement_id: int
+    client_id: int
+    customer_id: int
+    currency: str
+    arrears_minor: int
     jurisdiction: str
     country: str
     region: str
@@ -245,66 +249,104 @@ class Recipient:
         return self.mobiles[0] if self.mobiles else None
 
 
-def recipients_for(agreements: Sequence[Agreement], *, at: datetime) -> dict[int, Recipient]:
-    """Facts for many agreements in a fixed number of queries (agreements come with customer and client)."""
-    customer_ids = {agreement.customer_id for agreement in agreements}
-    agreement_ids = [agreement.pk for agreement in agreements]
-    addresses: dict[int, Address] = {}
-    for address in Address.objects.filter(customer_id__in=customer_ids, is_current=True).order_by("id"):
-        held = addresses.get(address.customer_id)
-        if held is None or (address.kind == "correspondence" and held.kind != "correspondence"):
-            addresses[address.customer_id] = address
-    emails: dict[int, list[str]] = {}
-    mobiles: dict[int, list[str]] = {}
-    points = ContactPoint.objects.filter(customer_id__in=customer_ids, is_opted_out=False).order_by(
-        "-is_primary", "id"
-    )
-    for point in points:
-        if point.channel == "email" and point.has_email_consent:
-            emails.setdefault(point.customer_id, []).append(point.value)
-        elif point.channel == "phone" and point.kind == "mobile" and point.has_text_consent:
-            mobiles.setdefault(point.customer_id, []).append(point.value)
-    arrears = {
-        state.agreement_id: state for state in ArrearsState.objects.filter(agreement_id__in=agreement_ids)
-    }
+def _display_name(title: str, first_name: str, last_name: str) -> str:
+    """``Customer.display_name`` from the three columns (the bulk read builds no Customer objects)."""
+    return " ".join(part for part in (title, first_name, last_name) if part)
+
+
+_RECIPIENT_COLUMNS = (
+    "id", "client_id", "customer_id", "reference", "product", "currency", "balance_minor", "instalment_minor",
+    "customer__title", "customer__first_name", "customer__last_name",
+)  # fmt: skip
+
+
+def recipients_for(agreement_ids: Iterable[int], *, at: datetime) -> dict[int, Recipient]:
+    """Facts for many agreements: the agreement with its customer's name, the customer's current address
+    (a correspondence address before a home one), usable e-mail addresses and mobiles (consented, not opted
+    out, primary first) and the arrears. Read per chunk of ids with index look-ups (``batches.among``), five
+    queries a chunk, building no model objects; an id with no agreement is left out."""
+    products = {value: str(label) for value, label in Agreement._meta.get_field("product").flatchoices}
+    clients: dict[int, tuple[str, str, str]] = {}
     today = at.date()
     found: dict[int, Recipient] = {}
-    for agreement in agreements:
-        customer, client = agreement.customer, agreement.client
-        address = addresses.get(customer.pk)
-        jurisdiction = rules.jurisdiction_of_country(address.country if address else "GB").value
-        lines = (
-            [line for line in (address.line1, address.line2, address.town, address.postcode) if line]
-            if address
-            else []
+    for chunk in batches.chunks(agreement_ids):
+        rows = list(
+            Agreement.objects.filter(batches.among("id", chunk)).order_by().values_list(*_RECIPIENT_COLUMNS)
         )
-        state = arrears.get(agreement.pk)
-        context = {
-            "customer_name": customer.display_name,
-            "customer_first_name": customer.first_name,
-            "address_lines": lines,
-            "agreement_reference": agreement.reference,
-            "product": agreement.get_product_display(),
-            "client_name": client.name,
-            "client_legal_name": client.legal_name or client.name,
-            "regulator_reference": client.regulator_reference,
-            "balance": format_money(agreement.balance_minor, agreement.currency),
-            "arrears": format_money(state.arrears_minor if state else 0, agreement.currency),
-            "instalment": format_money(agreement.instalment_minor, agreement.currency),
-            "missed_payments": state.missed_payments if state else 0,
-            "today": _date_text(today, jurisdiction),
-            "contact_phone": CONTACT_PHONES[jurisdiction],
+        if not rows:
+            continue
+        unknown_clients = {row[1] for row in rows} - clients.keys()
+        for client_id, name, legal_name, regulator_reference in Client.objects.filter(
+            id__in=unknown_clients
+        ).values_list("id", "name", "legal_name", "regulator_reference"):
+            clients[client_id] = (name, legal_name or name, regulator_reference)
+        customer_ids = sorted({row[2] for row in rows})
+        addresses: dict[int, tuple[str, list[str], str, str]] = {}
+        for customer_id, kind, *lines, country, region in (
+            Address.objects.filter(batches.among("customer_id", customer_ids), is_current=True)
+            .order_by("id")
+            .values_list("customer_id", "kind", "line1", "line2", "town", "postcode", "country", "region")
+        ):
+            held = addresses.get(customer_id)
+            if held is None or (kind == "correspondence" and held[0] != "correspondence"):
+                addresses[customer_id] = (kind, [line for line in lines if line], country, region)
+        emails: dict[int, list[str]] = {}
+        mobiles: dict[int, list[str]] = {}
+        for customer_id, channel, kind, value, has_email_consent, has_text_consent in (
+            ContactPoint.objects.filter(batches.among("customer_id", customer_ids), is_opted_out=False)
+            .order_by("-is_primary", "id")
+            .values_list("customer_id", "channel", "kind", "value", "has_email_consent", "has_text_consent")
+        ):
+            if channel == "email" and has_email_consent:
+                emails.setdefault(customer_id, []).append(value)
+            elif channel == "phone" and kind == "mobile" and has_text_consent:
+                mobiles.setdefault(customer_id, []).append(value)
+        arrears = {
+            row[0]: row[1:]
+            for row in ArrearsState.objects.filter(batches.among("agreement_id", chunk)).values_list(
+                "agreement_id", "arrears_minor", "missed_payments"
+            )
         }
-        found[agreement.pk] = Recipient(
-            agreement=agreement,
-            jurisdiction=jurisdiction,
-            country=address.country if address else "GB",
-            region=address.region if address else "ENG",
-            address_lines=lines,
-            emails=emails.get(customer.pk, []),
-            mobiles=mobiles.get(customer.pk, []),
-            context=context,
-        )
+        for (
+            agreement_id, client_id, customer_id, reference, product, currency, balance_minor,
+            instalment_minor, title, first_name, last_name,
+        ) in rows:  # fmt: skip
+            client_name, client_legal_name, regulator_reference = clients[client_id]
+            address = addresses.get(customer_id)
+            country, region = (address[2], address[3]) if address else ("GB", "ENG")
+            jurisdiction = rules.jurisdiction_of_country(country).value
+            lines = address[1] if address else []
+            arrears_minor, missed_payments = arrears.get(agreement_id, (0, 0))
+            context = {
+                "customer_name": _display_name(title, first_name, last_name),
+                "customer_first_name": first_name,
+                "address_lines": lines,
+                "agreement_reference": reference,
+                "product": products.get(product, product),
+                "client_name": client_name,
+                "client_legal_name": client_legal_name,
+                "regulator_reference": regulator_reference,
+                "balance": format_money(balance_minor, currency),
+                "arrears": format_money(arrears_minor, currency),
+                "instalment": format_money(instalment_minor, currency),
+                "missed_payments": missed_payments,
+                "today": _date_text(today, jurisdiction),
+                "contact_phone": CONTACT_PHONES[jurisdiction],
+            }
+            found[agreement_id] = Recipient(
+                agreement_id=agreement_id,
+                client_id=client_id,
+                customer_id=customer_id,
+                currency=currency,
+                arrears_minor=arrears_minor,
+                jurisdiction=jurisdiction,
+                country=country,
+                region=region,
+                address_lines=lines,
+                emails=emails.get(customer_id, []),
+                mobiles=mobiles.get(customer_id, []),
+                context=context,
+            )
     return found
 
 
@@ -340,6 +382,9 @@ def _guard() -> Any:
     return policy
 
 
+_VERSION_FIELD = OutboundMessage._meta.get_field("template_version")
+
+
 def _prepare(
     *,
     recipient: Recipient,
@@ -352,10 +397,11 @@ def _prepare(
     decision_rule: str,
     decision_message: str,
     require_address: bool = True,
+    today: str | None = None,
 ) -> OutboundMessage:
-    """Render and address one message (not stored). A suppressed message may have no address."""
-    agreement = recipient.agreement
-    if template.client_id != agreement.client_id:
+    """Render and address one message (not stored). A suppressed message may have no address. ``today``
+    replaces the date printed (the day the message reaches the customer)."""
+    if template.client_id != recipient.client_id:
         raise NotPermitted("The template belongs to another client", rule="ACCESS-CLIENT")
     if template.jurisdiction != recipient.jurisdiction:
         raise Refusal(
@@ -372,11 +418,13 @@ def _prepare(
         "opt_out_text": OPT_OUT_TEXT[template.channel],
         **format_caller_context(caller_context, recipient.jurisdiction),
     }
-    return OutboundMessage(
-        client_id=agreement.client_id,
-        agreement=agreement,
-        customer_id=agreement.customer_id,
-        template_version=version,
+    if today is not None:
+        context["today"] = today
+    message = OutboundMessage(
+        client_id=recipient.client_id,
+        agreement_id=recipient.agreement_id,
+        customer_id=recipient.customer_id,
+        template_version_id=version.pk,
         channel=template.channel,
         notice_type=template.notice_type,
         party=party,
@@ -385,12 +433,14 @@ def _prepare(
         recipient=address,
         subject=rendering.render_text(version.subject, context).strip(),
         body=rendering.render_text(version.body, context).strip(),
-        status=OutboundMessage.Status.QUEUED,
+        status=OutboundMessage.Status.QUEUED.value,
         decided_at=at,
         decision_rule=decision_rule,
         decision_message=decision_message[:500],
         actor_label=actor_label(actor),
     )
+    _VERSION_FIELD.set_cached_value(message, version)
+    return message
 
 
 def _allowed_rule(decision: Any) -> str:
@@ -416,8 +466,7 @@ def send_message(
     )
     if not decision.allowed:
         raise Refusal(decision.message, rule=decision.rule)
-    agreement = Agreement.objects.select_related("customer", "client").get(pk=agreement.pk)
-    recipient = recipients_for([agreement], at=at)[agreement.pk]
+    recipient = recipients_for([agreement.pk], at=at)[agreement.pk]
     message = _prepare(
         recipient=recipient,
         template=template,
@@ -437,11 +486,8 @@ def send_message(
 def _store(messages: list[OutboundMessage], *, actor: Actor) -> list[OutboundMessage]:
     """Insert messages and their audit rows in the caller's transaction; deliver the queued ones on commit."""
     if len(messages) == 1:
-        messages[0].save()
-    else:
-        OutboundMessage.objects.bulk_create(messages)
-    if len(messages) == 1:
         message = messages[0]
+        message.save()
         record_event(
             actor=actor,
             action=f"communications.message_{'suppressed' if message.status == 'suppressed' else 'queued'}",
@@ -449,6 +495,7 @@ def _store(messages: list[OutboundMessage], *, actor: Actor) -> list[OutboundMes
             after=_audit_summary(message),
         )
     else:
+        OutboundMessage.objects.bulk_create(messages)
         for status in ("queued", "suppressed"):
             events = [
                 PendingEvent(
@@ -515,10 +562,13 @@ def send_messages_bulk(
     party: str = "customer",
     send_on: date | None = None,
     not_before: datetime | None = None,
+    recipients: dict[int, Recipient] | None = None,
 ) -> BulkResult:
-    """The cycle's sender: one guard call per channel and purpose, facts and context in bulk, one insert
-    and one audit append for the lot; suppressed messages are stored with the rule that suppressed them
-    (counted and visible in the outbox); letters render to PDF after commit.
+    """The cycle's sender: one guard call per channel and purpose, recipients read in chunks, one insert and
+    one audit append for the lot; suppressed messages are stored with the rule that suppressed them
+    (counted and visible in the outbox); letters render to PDF after commit. ``recipients`` (from
+    ``recipients_for``, read at ``at`` or midday of ``send_on``) may be given by a caller that has them
+    already.
 
     Without ``send_on`` every message is decided at ``at`` (``check_contacts_bulk``). With ``send_on`` each
     is planned for the moment it will actually go (US-HOURS, UK-CONTACT; ``policy.plan_contacts_bulk``):
@@ -532,21 +582,19 @@ def send_messages_bulk(
     for item in batch:
         if item.template.pk not in versions:
             versions[item.template.pk] = published_version(item.template)
-    agreements = list(
-        Agreement.objects.select_related("customer", "client").filter(
-            pk__in={item.agreement_id for item in batch}
-        )
-    )
-    by_id = {agreement.pk: agreement for agreement in agreements}
-    recipients = recipients_for(agreements, at=at or _midday(send_on))
+    if recipients is None:
+        recipients = recipients_for({item.agreement_id for item in batch}, at=at or _midday(send_on))
+    groups: dict[tuple[str, str], set[int]] = {}
+    for item in batch:
+        if item.agreement_id in recipients:
+            groups.setdefault((item.template.channel, _purpose_of(item.template)), set()).add(
+                item.agreement_id
+            )
+    policy = _guard()
     decisions: dict[tuple[str, str], dict[int, Any]] = {}
     plans: dict[tuple[str, str], dict[int, Any]] = {}
-    groups: dict[tuple[str, str], list[int]] = {}
-    for item in batch:
-        groups.setdefault((item.template.channel, _purpose_of(item.template)), []).append(item.agreement_id)
-    policy = _guard()
     for (channel, purpose), ids in groups.items():
-        wanted = sorted(set(ids))
+        wanted = sorted(ids)
         if send_on is None:
             decisions[(channel, purpose)] = policy.check_contacts_bulk(
                 agreement_ids=wanted, channel=channel, at=at, party=party, purpose=purpose
@@ -567,22 +615,26 @@ def send_messages_bulk(
     suppressed: dict[str, int] = {}
     skipped: dict[str, int] = {}
     outcomes: list[tuple[str, str, OutboundMessage | None]] = []
+    dates: dict[tuple[datetime, str, str], str] = {}
     for item in batch:
         template = item.template
         group = (template.channel, _purpose_of(template))
-        decision = decisions[group].get(item.agreement_id)
-        if item.agreement_id not in by_id or decision is None:
+        recipient = recipients.get(item.agreement_id)
+        decision = decisions.get(group, {}).get(item.agreement_id)
+        if recipient is None or decision is None:
             skipped["NOT-FOUND"] = skipped.get("NOT-FOUND", 0) + 1
             outcomes.append(("skipped", "NOT-FOUND", None))
             continue
-        recipient = recipients[item.agreement_id]
-        moment, scheduled_for = at, None
+        moment, scheduled_for, today = at, None, None
         if send_on is not None:
             plan = plans[group][item.agreement_id]
             moment = scheduled_for = plan.at
             # the date printed is the day the message reaches the customer, in their own time zone
-            local_day = plan.at.astimezone(ZoneInfo(plan.time_zone)).date()
-            recipient.context = {**recipient.context, "today": _date_text(local_day, recipient.jurisdiction)}
+            key = (plan.at, plan.time_zone, recipient.jurisdiction)
+            today = dates.get(key)
+            if today is None:
+                local_day = plan.at.astimezone(ZoneInfo(plan.time_zone)).date()
+                today = dates[key] = _date_text(local_day, recipient.jurisdiction)
         try:
             message = _prepare(
                 recipient=recipient,
@@ -595,13 +647,14 @@ def send_messages_bulk(
                 decision_rule=_allowed_rule(decision) if decision.allowed else (decision.rule or ""),
                 decision_message=decision.message,
                 require_address=decision.allowed,
+                today=today,
             )
         except Refusal as refusal:
             skipped[refusal.rule or "REFUSED"] = skipped.get(refusal.rule or "REFUSED", 0) + 1
             outcomes.append(("skipped", refusal.rule or "REFUSED", None))
             continue
         if not decision.allowed:
-            message.status = OutboundMessage.Status.SUPPRESSED
+            message.status = OutboundMessage.Status.SUPPRESSED.value
             suppressed[decision.rule or ""] = suppressed.get(decision.rule or "", 0) + 1
         elif scheduled_for is not None and scheduled_for > timezone.now():
             message.scheduled_for = scheduled_for  # held back until its moment
@@ -754,12 +807,15 @@ def send_scheduled_actions(
     if client_ids is not None:
         steps = steps.filter(client_id__in=list(client_ids))
     with transaction.atomic():
-        rows = list(steps.select_for_update())
-        countries = dict(
-            Address.objects.filter(
-                customer__agreements__in=[row.agreement_id for row in rows], is_current=True
-            ).values_list("customer__agreements", "country")
-        )
+        rows = [
+            _Step(*row)
+            for row in steps.select_for_update().values_list(
+                "id", "client_id", "agreement_id", "action", "template"
+            )
+        ]
+        # the customer's jurisdiction picks the template; it comes from the address the message will be
+        # sent to, read once here and handed to the sender
+        recipients = recipients_for({row.agreement_id for row in rows}, at=at or _midday(run_date))
         templates = {
             (template.client_id, template.code, template.channel, template.jurisdiction): template
             for template in MessageTemplate.objects.filter(
@@ -767,33 +823,41 @@ def send_scheduled_actions(
             )
         }
         items: list[BulkMessage] = []
-        sendable: list[Any] = []
+        sendable: list[_Step] = []
         for row in rows:
-            jurisdiction = rules.jurisdiction_of_country(countries.get(row.agreement_id, "GB")).value
+            recipient = recipients.get(row.agreement_id)
+            jurisdiction = recipient.jurisdiction if recipient else rules.jurisdiction_of_country("GB").value
             template = templates.get((row.client_id, row.template or "reminder", row.action, jurisdiction))
             if template is None:
-                row.status, row.rule = ScheduledAction.Status.SUPPRESSED, "TEMPLATE-STATUS"
+                row.status, row.rule = ScheduledAction.Status.SUPPRESSED.value, "TEMPLATE-STATUS"
                 row.message = (
                     f"No published {row.action} template {row.template or 'reminder'} ({jurisdiction})"
                 )
                 continue
             items.append(BulkMessage(agreement_id=row.agreement_id, template=template))
             sendable.append(row)
-        result = send_messages_bulk(items=items, actor=actor, at=at, send_on=run_date, not_before=not_before)
+        result = send_messages_bulk(
+            items=items,
+            actor=actor,
+            at=at,
+            send_on=run_date,
+            not_before=not_before,
+            recipients=recipients,
+        )
         for row, (status, rule, message) in zip(sendable, result.outcomes, strict=True):
             if status == OutboundMessage.Status.QUEUED:
                 row.status, row.rule, row.message = (
-                    ScheduledAction.Status.DONE,
+                    ScheduledAction.Status.DONE.value,
                     "",
                     f"message {message.pk if message else ''}",
                 )
             else:
-                row.status, row.rule = ScheduledAction.Status.SUPPRESSED, rule
+                row.status, row.rule = ScheduledAction.Status.SUPPRESSED.value, rule
                 row.message = (message.decision_message if message else f"Not sent ({rule})")[:300]
         update_rows(
             ScheduledAction,
             ["status", "rule", "message"],
-            [(row.pk, str(row.status), row.rule, row.message) for row in rows],
+            [(row.pk, row.status, row.rule, row.message) for row in rows],
         )
     refusals: dict[str, int] = {}
     for row in rows:
@@ -801,3 +865,17 @@ def send_scheduled_actions(
             refusals[row.rule] = refusals.get(row.rule, 0) + 1
     result.suppressed = refusals
     return result
+
+
+@dataclass
+class _Step:
+    """A scheduled step being sent: what ``send_scheduled_actions`` reads and writes back."""
+
+    pk: int
+    client_id: int
+    agreement_id: int
+    action: str
+    template: str
+    status: str = "scheduled"
+    rule: str = ""
+    message: str = ""

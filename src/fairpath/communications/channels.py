@@ -27,7 +27,7 @@ from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage, get_connection
 from django.utils import timezone
 
-from fairpath.communications import rendering
+from fairpath.communications import batches, rendering
 from fairpath.communications.models import OutboundMessage
 from fairpath.core.bulk import update_rows
 
@@ -133,40 +133,51 @@ def letter_document(message: OutboundMessage) -> bytes:
 
 def deliver(message_ids: Sequence[int]) -> None:
     """Hand queued messages to their channels; record sent (with the document or provider reference) or
-    failed (with the reason), in one update per batch."""
-    messages = list(
-        OutboundMessage.objects.select_related("client", "agreement")
-        .filter(pk__in=message_ids, status=OutboundMessage.Status.QUEUED)
+    failed (with the reason), in one update per chunk. Messages are read per chunk of ids, only the columns
+    a channel needs; a letter rendered at send reads its client and agreement as well."""
+    for chunk in batches.chunks(message_ids):
+        _deliver_chunk(chunk)
+
+
+def _deliver_chunk(message_ids: list[int]) -> None:
+    rows = list(
+        OutboundMessage.objects.filter(batches.among("id", message_ids), status=OutboundMessage.Status.QUEUED)
         .order_by("id")
+        .values_list("id", "channel", "recipient", "subject", "body", "document", "provider_reference")
     )
     sent_documents: dict[int, str] = {}
     references: dict[int, str] = {}
     failures: dict[int, str] = {}
-    emails = [message for message in messages if message.channel == "email"]
+    emails = [row for row in rows if row[1] == "email"]
     if emails:
         connection = email_connection()
-        for message in emails:
+        for pk, _channel, recipient, subject, body, *_ in emails:
             try:
-                EmailMessage(
-                    subject=message.subject, body=message.body, to=[message.recipient], connection=connection
-                ).send()
-                references[message.pk] = f"email:{message.pk}"
+                EmailMessage(subject=subject, body=body, to=[recipient], connection=connection).send()
+                references[pk] = f"email:{pk}"
             except Exception as error:  # noqa: BLE001 - any backend failure is recorded on the message
-                failures[message.pk] = str(error)[:500]
-    for message in messages:
-        if message.channel != "sms":
+                failures[pk] = str(error)[:500]
+    for pk, channel, recipient, _subject, body, *_ in rows:
+        if channel != "sms":
             continue
         try:
-            references[message.pk] = _sms_provider.send(
-                to=message.recipient, body=message.body, reference=str(message.pk)
-            )
+            references[pk] = _sms_provider.send(to=recipient, body=body, reference=str(pk))
         except Exception as error:  # noqa: BLE001
-            log.exception("delivery of message %s failed", message.pk)
-            failures[message.pk] = str(error)[:500]
-    letters = [message for message in messages if message.channel == "letter"]
+            log.exception("delivery of message %s failed", pk)
+            failures[pk] = str(error)[:500]
+    letter_ids = [row[0] for row in rows if row[1] == "letter"]
     if letters_rendered_on_demand():
-        references.update({message.pk: f"print-queue:{message.pk}" for message in letters})
-        letters = []
+        references.update({pk: f"print-queue:{pk}" for pk in letter_ids})
+        letter_ids = []
+    letters = (
+        list(
+            OutboundMessage.objects.select_related("client", "agreement")
+            .filter(batches.among("id", letter_ids))
+            .order_by("id")
+        )
+        if letter_ids
+        else []
+    )
     documents = rendering.letters_pdf([letter_html(message) for message in letters], workers=letter_workers())
     for message, document in zip(letters, documents, strict=True):
         if isinstance(document, str):
@@ -181,15 +192,18 @@ def deliver(message_ids: Sequence[int]) -> None:
         ["status", "sent_at", "document", "provider_reference"],
         [
             (
-                message.pk,
+                pk,
                 OutboundMessage.Status.SENT.value,
                 now,
-                sent_documents.get(message.pk, message.document.name or ""),
-                references.get(message.pk, message.provider_reference),
+                sent_documents.get(pk, document or ""),
+                references.get(pk, provider_reference),
             )
-            for message in messages
-            if message.pk in references or message.pk in sent_documents
+            for pk, _channel, _recipient, _subject, _body, document, provider_reference in rows
+            if pk in references or pk in sent_documents
         ],
     )
-    for pk, reason in failures.items():
-        OutboundMessage.objects.filter(pk=pk).update(status=OutboundMessage.Status.FAILED, failure=reason)
+    update_rows(
+        OutboundMessage,
+        ["status", "failure"],
+        [(pk, OutboundMessage.Status.FAILED.value, reason) for pk, reason in failures.items()],
+    )

@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from fairpath.accounts.models import Agreement, ArrearsState, ScheduleInstalment
-from fairpath.communications import actions, rules
+from fairpath.communications import actions, batches, rules
 from fairpath.communications.models import (
     MessageTemplate,
     NosiaLatePeriod,
@@ -112,19 +112,15 @@ def _noon(on: date) -> datetime:
 def issue_notices(
     *, requests: Sequence[NoticeRequest], on: date, actor: Actor, at: datetime | None = None
 ) -> NoticeOutcome:
-    """Generate and record notices in bulk: one guard call per notice type, one insert for the letters,
-    one for the notices, one audit append; PDFs render after commit. A refused notice is not sent; if it is
-    past its last day a UK-NOSIA-LATE period is opened for it."""
+    """Generate and record notices in bulk: one guard call per notice type, recipients read in chunks, one
+    insert for the letters, one for the notices, one audit append; PDFs render after commit. A refused
+    notice is not sent; if it is past its last day a UK-NOSIA-LATE period is opened for it."""
     at = at or _noon(on)
     outcome = NoticeOutcome()
     if not requests:
         return outcome
-    ids = sorted({request.agreement_id for request in requests})
-    agreements = list(Agreement.objects.select_related("customer", "client").filter(pk__in=ids))
-    recipients = actions.recipients_for(agreements, at=at)
-    arrears = dict(
-        ArrearsState.objects.filter(agreement_id__in=ids).values_list("agreement_id", "arrears_minor")
-    )
+    recipients = actions.recipients_for({request.agreement_id for request in requests}, at=at)
+    arrears = {agreement_id: recipient.arrears_minor for agreement_id, recipient in recipients.items()}
     policy = actions._guard()
     decisions: dict[str, dict[int, Any]] = {}
     for notice_type in {request.notice_type for request in requests}:
@@ -143,14 +139,13 @@ def issue_notices(
         if recipient is None:
             outcome.refused[request.agreement_id] = "NOT-FOUND"
             continue
-        agreement = recipient.agreement
         decision = decisions[request.notice_type].get(request.agreement_id)
         refusal_rule = (
             None if decision is not None and decision.allowed else (decision.rule if decision else "")
         )
         notice = StatutoryNotice(
-            client_id=agreement.client_id,
-            agreement=agreement,
+            client_id=recipient.client_id,
+            agreement_id=recipient.agreement_id,
             notice_type=request.notice_type,
             trigger_on=request.trigger_on,
             due_by=request.due_by,
@@ -165,17 +160,17 @@ def issue_notices(
             )
             notice.remedy_by = rules.default_remedy_date(notice.service_on, requested=request.remedy_by)
             amount = request.remedy_amount_minor
-            notice.remedy_amount_minor = amount if amount is not None else arrears.get(agreement.pk, 0)
+            notice.remedy_amount_minor = amount if amount is not None else recipient.arrears_minor
             context.update(
                 service_date=notice.service_on,
                 remedy_date=notice.remedy_by,
-                remedy_amount=format_money(notice.remedy_amount_minor, agreement.currency),
+                remedy_amount=format_money(notice.remedy_amount_minor, recipient.currency),
             )
         if request.notice_type == rules.NoticeType.US_VALIDATION:
             notice.validation_ends_on = rules.validation_period_end(on)
             context["validation_end_date"] = notice.validation_ends_on
         if refusal_rule is None:
-            key = (agreement.client_id, request.notice_type, recipient.jurisdiction)
+            key = (recipient.client_id, request.notice_type, recipient.jurisdiction)
             if key not in templates:
                 templates[key] = _template_for(*key, actor=actor)
             template = templates[key]
@@ -202,8 +197,8 @@ def issue_notices(
         if request.notice_type in NOSIA_TYPES and request.due_by and on > request.due_by:
             late_to_open.append(
                 NosiaLatePeriod(
-                    client_id=agreement.client_id,
-                    agreement=agreement,
+                    client_id=recipient.client_id,
+                    agreement_id=recipient.agreement_id,
                     notice_type=request.notice_type,
                     trigger_on=request.trigger_on or request.due_by,
                     starts_on=request.due_by + timedelta(days=1),
@@ -213,10 +208,10 @@ def issue_notices(
         if planned:
             actions._store([message for message, _ in planned], actor=actor)
             for message, notice in planned:
-                notice.message = message
+                notice.message_id = message.pk
             outcome.issued = StatutoryNotice.objects.bulk_create([notice for _, notice in planned])
             _record_served(outcome.issued, on=on, arrears=arrears)
-            _close_late_periods([notice for _, notice in planned], on=on)
+            _close_late_periods(outcome.issued, on=on)
         if late_to_open:
             outcome.late_periods_opened = _open_late_periods(late_to_open)
     return outcome
@@ -236,9 +231,9 @@ def _record_served(issued: list[StatutoryNotice], *, on: date, arrears: dict[int
     rule_of = {notice_type.value: rule for notice_type, rule in rules.NOTICE_RULES.items()}
     wanted_rules = sorted({rule_of[notice.notice_type] for notice in issued})
     known: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
-    for chunk in _chunks(sorted({notice.agreement_id for notice in issued})):
+    for chunk in batches.chunks(notice.agreement_id for notice in issued):
         for row_id, agreement_id, rule, *fields in NoticeDue.objects.filter(
-            agreement_id__in=chunk, rule__in=wanted_rules
+            batches.among("agreement_id", chunk), rule__in=wanted_rules
         ).values_list(
             "id", "agreement_id", "rule", "trigger_on", "status", "remedy_on", "validation_ends_on", "sent_on"
         ):
@@ -297,11 +292,13 @@ def _later(first: date | None, second: date | None) -> date | None:
 
 def _open_late_periods(periods: list[NosiaLatePeriod]) -> int:
     """Open a period unless one is already open for the agreement and notice type."""
-    already = set(
-        NosiaLatePeriod.objects.filter(
-            agreement_id__in=[period.agreement_id for period in periods], ends_on__isnull=True
-        ).values_list("agreement_id", "notice_type")
-    )
+    already: set[tuple[int, str]] = set()
+    for chunk in batches.chunks(period.agreement_id for period in periods):
+        already.update(
+            NosiaLatePeriod.objects.filter(
+                batches.among("agreement_id", chunk), ends_on__isnull=True
+            ).values_list("agreement_id", "notice_type")
+        )
     fresh = [period for period in periods if (period.agreement_id, period.notice_type) not in already]
     NosiaLatePeriod.objects.bulk_create(fresh, ignore_conflicts=True)
     return len(fresh)
@@ -313,17 +310,18 @@ def _close_late_periods(notices: list[StatutoryNotice], *, on: date) -> None:
     nosia = [notice for notice in notices if notice.notice_type in NOSIA_TYPES]
     if not nosia:
         return
-    open_keys = set(
-        NosiaLatePeriod.objects.filter(
-            agreement_id__in=[notice.agreement_id for notice in nosia], ends_on__isnull=True
-        ).values_list("agreement_id", "notice_type")
-    )
-    for notice_type in NOSIA_TYPES:
-        ids = [n.agreement_id for n in nosia if n.notice_type == notice_type]
-        if ids:
-            NosiaLatePeriod.objects.filter(
-                agreement_id__in=ids, notice_type=notice_type, ends_on__isnull=True
-            ).update(ends_on=on)
+    given = {(notice.agreement_id, notice.notice_type) for notice in nosia}
+    open_keys: set[tuple[int, str]] = set()
+    to_close: list[int] = []
+    for chunk in batches.chunks(notice.agreement_id for notice in nosia):
+        for period_id, agreement_id, notice_type in NosiaLatePeriod.objects.filter(
+            batches.among("agreement_id", chunk), ends_on__isnull=True
+        ).values_list("id", "agreement_id", "notice_type"):
+            open_keys.add((agreement_id, notice_type))
+            if (agreement_id, notice_type) in given:
+                to_close.append(period_id)
+    for chunk in batches.chunks(to_close):
+        NosiaLatePeriod.objects.filter(batches.among("id", chunk)).update(ends_on=on)
     closed_late = [
         NosiaLatePeriod(
             client_id=notice.client_id,
@@ -519,17 +517,19 @@ def send_pending_notices(
     if client_ids is not None:
         pending = pending.filter(client_id__in=list(client_ids))
     with transaction.atomic():
-        rows = list(pending.select_for_update())
+        rows = pending.select_for_update().values_list(
+            "agreement_id", "rule", "trigger_on", "send_by", "arrears_minor", "remedy_on"
+        )
         requests = [
             NoticeRequest(
-                row.agreement_id,
-                RULE_NOTICE_TYPES[row.rule],
-                trigger_on=row.trigger_on,
-                due_by=row.send_by,
-                remedy_amount_minor=row.arrears_minor if row.rule == "UK-DEFAULT" else None,
-                remedy_by=row.remedy_on,
+                agreement_id,
+                RULE_NOTICE_TYPES[rule],
+                trigger_on=trigger_on,
+                due_by=send_by,
+                remedy_amount_minor=arrears_minor if rule == "UK-DEFAULT" else None,
+                remedy_by=remedy_on,
             )
-            for row in rows
+            for agreement_id, rule, trigger_on, send_by, arrears_minor, remedy_on in rows
         ]
         # issue_notices marks each row it fulfils sent, with the dates printed (``_record_served``)
         outcome = issue_notices(requests=requests, on=on, actor=actor, at=at)
