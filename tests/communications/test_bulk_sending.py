@@ -1,5 +1,5 @@
 """The sending side of the daily cycle at scale: recipients read per chunk of ids with one array parameter,
-messages and notices stored in bulk, delivery read per chunk."""
+messages and notices stored with ``insert_rows``, delivery read per chunk."""
 
 from __future__ import annotations
 

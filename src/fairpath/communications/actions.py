@@ -484,7 +484,8 @@ def send_message(
 
 
 def _store(messages: list[OutboundMessage], *, actor: Actor) -> list[OutboundMessage]:
-    """Insert messages and their audit rows in the caller's transaction; deliver the queued ones on commit."""
+    """Insert messages and their audit rows in the caller's transaction; deliver the queued ones on commit.
+    Many messages go in one ``insert_rows`` (COPY on PostgreSQL) and one audit append per status."""
     if len(messages) == 1:
         message = messages[0]
         message.save()
@@ -495,7 +496,7 @@ def _store(messages: list[OutboundMessage], *, actor: Actor) -> list[OutboundMes
             after=_audit_summary(message),
         )
     else:
-        OutboundMessage.objects.bulk_create(messages)
+        batches.insert_instances(OutboundMessage, messages)
         for status in ("queued", "suppressed"):
             events = [
                 PendingEvent(

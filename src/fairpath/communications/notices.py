@@ -209,7 +209,8 @@ def issue_notices(
             actions._store([message for message, _ in planned], actor=actor)
             for message, notice in planned:
                 notice.message_id = message.pk
-            outcome.issued = StatutoryNotice.objects.bulk_create([notice for _, notice in planned])
+            outcome.issued = [notice for _, notice in planned]
+            batches.insert_instances(StatutoryNotice, outcome.issued)
             _record_served(outcome.issued, on=on, arrears=arrears)
             _close_late_periods(outcome.issued, on=on)
         if late_to_open:
@@ -283,7 +284,7 @@ def _record_served(issued: list[StatutoryNotice], *, on: date, arrears: dict[int
             run_date=on,
         )
     update_rows(NoticeDue, ["status", "sent_on", "remedy_on", "validation_ends_on"], list(updates.values()))
-    NoticeDue.objects.bulk_create(list(fresh.values()))
+    batches.insert_instances(NoticeDue, list(fresh.values()))
 
 
 def _later(first: date | None, second: date | None) -> date | None:
