@@ -1,5 +1,7 @@
 """The sending side of the daily cycle at scale: recipients read per chunk of ids with one array parameter,
-messages and notices stored with ``insert_rows``, delivery read per chunk."""
+each wording rendered once per distinct set of values (and flat wordings without Django's per-node
+machinery, giving the same text), messages and notices stored with ``insert_rows``, delivery read per
+chunk."""
 
 from __future__ import annotations
 
@@ -9,11 +11,13 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fairpath.accounts.actions import recompute_arrears
 from fairpath.accounts.models import Address, Agreement, ContactPoint, Customer
 from fairpath.collections.models import NoticeDue, ScheduledAction
-from fairpath.communications import actions, batches, notices
+from fairpath.communications import actions, batches, defaults, notices, rendering
 from fairpath.communications.models import OutboundMessage, StatutoryNotice
 from fairpath.governance.models import AuditEvent
 from tests.factories import SETUP
@@ -32,6 +36,101 @@ def small_chunks(monkeypatch):
     """Chunks of two ids, so that a handful of agreements spans several chunks."""
     monkeypatch.setattr(batches, "SQLITE_CHUNK", 2)
     monkeypatch.setattr(batches, "POSTGRESQL_CHUNK", 2)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Rendering
+
+
+WORDINGS = [
+    *(item.subject for item in defaults.DEFAULT_TEMPLATES),
+    *(item.body for item in defaults.DEFAULT_TEMPLATES),
+    "{{ balance }}",
+    "{{ missed_payments }} payment(s) {{ regulator_reference }}",
+    "{{ address_lines }}",
+    "{% for line in address_lines %}{{ line }}\n{% endfor %}",
+    "{% if missed_payments %}{{ missed_payments }} missed{% else %}none{% endif %}",
+    "{{ customer_name|upper }} {{ balance|default:arrears }}",
+    "{{ address_lines.0 }}",
+    '{{ "literal" }} {{ 12 }}',
+    "{% firstof regulator_reference client_name %}",
+    "Plain text with no variables",
+    "",
+]
+
+VALUES = st.one_of(
+    st.text(max_size=12),
+    st.integers(min_value=-(10**6), max_value=10**6),
+    st.booleans(),
+    st.none(),
+    st.lists(st.text(max_size=6), max_size=3),
+    st.dates(min_value=date(2000, 1, 1), max_value=date(2040, 1, 1)),
+)
+NAMES = sorted(
+    {"customer_name", "balance", "arrears", "missed_payments", "regulator_reference", "address_lines",
+     "client_name", "agreement_reference", "contact_phone", "opt_out_text", "today", "remedy_date"}
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    contexts=st.lists(st.dictionaries(st.sampled_from(NAMES), VALUES), min_size=1, max_size=6),
+    wording=st.sampled_from(WORDINGS),
+)
+def test_the_renderer_gives_exactly_what_render_text_gives(contexts, wording):
+    def outcome(render, context):
+        try:
+            return render(wording, context)
+        except Exception as error:  # noqa: BLE001 - a filter argument missing fails in both alike
+            return type(error)
+
+    renderer = rendering.Renderer(max_per_wording=3)
+    for context in contexts * 2:  # every context twice: the second time may come from the cache
+        assert outcome(renderer.render, context) == outcome(rendering.render_text, context)
+
+
+def test_a_wording_is_rendered_once_per_distinct_set_of_values_it_names():
+    renderer = rendering.Renderer()
+    contexts = [{"customer_name": f"Customer {n}", "agreement_reference": "AG1"} for n in range(5)]
+    for context in contexts:
+        assert renderer.render("About your account {{ agreement_reference }}", context) == (
+            "About your account AG1"
+        )
+    assert (renderer.renders, renderer.reused) == (1, 4)
+    for context in contexts:
+        renderer.render("Dear {{ customer_name }}", context)
+    assert renderer.renders == 6
+    # values equal in Python but rendered differently are told apart
+    assert [renderer.render("{{ balance }}", {"balance": value}) for value in (1, True, 1.0, "1")] == [
+        "1",
+        "True",
+        "1.0",
+        "1",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("wording", "first", "second"),
+    [
+        ("{{ address_lines.0 }}", {"address_lines": ["1 Mill Lane"]}, {"address_lines": ["2 Mill Lane"]}),
+        ("{{ balance|default:arrears }}", {"arrears": "£1.00"}, {"arrears": "£2.00"}),
+        ("{% firstof regulator_reference client_name %}", {"client_name": "A"}, {"client_name": "B"}),
+        ("{% for line in address_lines %}{{ line }};{% endfor %}", {"address_lines": ["a"]}, {}),
+        ("{{ missed_payments }}", {"missed_payments": 1}, {"missed_payments": True}),
+    ],
+)
+def test_every_variable_a_wording_names_is_part_of_what_it_is_reused_for(wording, first, second):
+    renderer = rendering.Renderer()
+    assert renderer.render(wording, first) == rendering.render_text(wording, first)
+    assert renderer.render(wording, second) == rendering.render_text(wording, second)
+    assert rendering.render_text(wording, first) != rendering.render_text(wording, second)
+
+
+def test_a_wording_with_the_now_tag_is_rendered_every_time():
+    renderer = rendering.Renderer()
+    for _ in range(3):
+        renderer.render('{% now "Y" %}', {})
+    assert (renderer.renders, renderer.reused) == (3, 0)
 
 
 # ----------------------------------------------------------------------------------------------------

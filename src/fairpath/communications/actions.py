@@ -397,10 +397,12 @@ def _prepare(
     decision_rule: str,
     decision_message: str,
     require_address: bool = True,
+    renderer: rendering.Renderer | None = None,
     today: str | None = None,
 ) -> OutboundMessage:
     """Render and address one message (not stored). A suppressed message may have no address. ``today``
-    replaces the date printed (the day the message reaches the customer)."""
+    replaces the date printed (the day the message reaches the customer); a batch passes one ``renderer``
+    so that a wording is rendered once for each distinct set of values it names."""
     if template.client_id != recipient.client_id:
         raise NotPermitted("The template belongs to another client", rule="ACCESS-CLIENT")
     if template.jurisdiction != recipient.jurisdiction:
@@ -420,6 +422,7 @@ def _prepare(
     }
     if today is not None:
         context["today"] = today
+    render = renderer.render if renderer is not None else rendering.render_text
     message = OutboundMessage(
         client_id=recipient.client_id,
         agreement_id=recipient.agreement_id,
@@ -431,8 +434,8 @@ def _prepare(
         purpose=_purpose_of(template),
         recipient_name=recipient.context["customer_name"],
         recipient=address,
-        subject=rendering.render_text(version.subject, context).strip(),
-        body=rendering.render_text(version.body, context).strip(),
+        subject=render(version.subject, context).strip(),
+        body=render(version.body, context).strip(),
         status=OutboundMessage.Status.QUEUED.value,
         decided_at=at,
         decision_rule=decision_rule,
@@ -565,11 +568,11 @@ def send_messages_bulk(
     not_before: datetime | None = None,
     recipients: dict[int, Recipient] | None = None,
 ) -> BulkResult:
-    """The cycle's sender: one guard call per channel and purpose, recipients read in chunks, one insert and
-    one audit append for the lot; suppressed messages are stored with the rule that suppressed them
-    (counted and visible in the outbox); letters render to PDF after commit. ``recipients`` (from
-    ``recipients_for``, read at ``at`` or midday of ``send_on``) may be given by a caller that has them
-    already.
+    """The cycle's sender: one guard call per channel and purpose, recipients read in chunks, each wording
+    rendered once per distinct set of values (``rendering.Renderer``), one insert and one audit append for
+    the lot; suppressed messages are stored with the rule that suppressed them (counted and visible in the
+    outbox); letters render to PDF after commit. ``recipients`` (from ``recipients_for``, read at ``at`` or
+    midday of ``send_on``) may be given by a caller that has them already.
 
     Without ``send_on`` every message is decided at ``at`` (``check_contacts_bulk``). With ``send_on`` each
     is planned for the moment it will actually go (US-HOURS, UK-CONTACT; ``policy.plan_contacts_bulk``):
@@ -616,6 +619,7 @@ def send_messages_bulk(
     suppressed: dict[str, int] = {}
     skipped: dict[str, int] = {}
     outcomes: list[tuple[str, str, OutboundMessage | None]] = []
+    renderer = rendering.Renderer()
     dates: dict[tuple[datetime, str, str], str] = {}
     for item in batch:
         template = item.template
@@ -648,6 +652,7 @@ def send_messages_bulk(
                 decision_rule=_allowed_rule(decision) if decision.allowed else (decision.rule or ""),
                 decision_message=decision.message,
                 require_address=decision.allowed,
+                renderer=renderer,
                 today=today,
             )
         except Refusal as refusal:

@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from fairpath.accounts.models import Agreement, ArrearsState, ScheduleInstalment
-from fairpath.communications import actions, batches, rules
+from fairpath.communications import actions, batches, rendering, rules
 from fairpath.communications.models import (
     MessageTemplate,
     NosiaLatePeriod,
@@ -112,9 +112,10 @@ def _noon(on: date) -> datetime:
 def issue_notices(
     *, requests: Sequence[NoticeRequest], on: date, actor: Actor, at: datetime | None = None
 ) -> NoticeOutcome:
-    """Generate and record notices in bulk: one guard call per notice type, recipients read in chunks, one
-    insert for the letters, one for the notices, one audit append; PDFs render after commit. A refused
-    notice is not sent; if it is past its last day a UK-NOSIA-LATE period is opened for it."""
+    """Generate and record notices in bulk: one guard call per notice type, recipients read in chunks, each
+    wording rendered once per distinct set of values, one insert for the letters, one for the notices, one
+    audit append; PDFs render after commit. A refused notice is not sent; if it is past its last day a
+    UK-NOSIA-LATE period is opened for it."""
     at = at or _noon(on)
     outcome = NoticeOutcome()
     if not requests:
@@ -132,6 +133,7 @@ def issue_notices(
         )
     templates: dict[tuple[int, str, str], MessageTemplate] = {}
     versions: dict[int, Any] = {}
+    renderer = rendering.Renderer()
     planned: list[tuple[OutboundMessage, StatutoryNotice]] = []
     late_to_open: list[NosiaLatePeriod] = []
     for request in requests:
@@ -187,6 +189,7 @@ def issue_notices(
                     party="customer",
                     decision_rule=rules.NOTICE_RULES[rules.NoticeType(request.notice_type)],
                     decision_message=decision.message if decision else "",
+                    renderer=renderer,
                 )
             except Refusal as refusal:
                 refusal_rule = refusal.rule or "REFUSED"

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.template import Context, Engine, Template, TemplateSyntaxError
+from django.template.base import TextNode, Variable, VariableNode, render_value_in_context
 from django.utils.html import escape, linebreaks
 
 from fairpath.communications import rules
@@ -82,6 +83,131 @@ def render_text(source: str, context: dict[str, Any], *, autoescape: bool = Fals
     """Render wording against a context of allowed variables only (others are dropped)."""
     allowed = {name: value for name, value in context.items() if name in rules.ALLOWED_VARIABLES}
     return _compiled(source, autoescape).render(Context(allowed, autoescape=autoescape))
+
+
+_MISSING = object()
+_NOW_TAG = re.compile(r"{%\s*now\b")
+_WORD = re.compile(r"\w+")
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for a context value that tells apart values that render differently (``1``,
+    ``True`` and ``1.0`` are equal in Python; their type is part of the key)."""
+    if isinstance(value, list | tuple):
+        return (type(value), tuple(_frozen(item) for item in value))
+    hash(value)  # an unhashable value (a dict) is not cached: TypeError
+    return (type(value), value)
+
+
+def _flat_parts(source: str) -> tuple[tuple[str | None, str | None], ...] | None:
+    """A wording made only of text and plain ``{{ variable }}`` of allowed names (no tag, filter, dotted
+    lookup or literal), as (text, None) and (None, name) parts; None for any other wording. Every default
+    template is flat."""
+    if _TEXT_ENGINE.string_if_invalid:
+        return None
+    parts: list[tuple[str | None, str | None]] = []
+    for node in _compiled(source, False).nodelist:
+        if isinstance(node, TextNode):
+            parts.append((node.s, None))
+            continue
+        if not isinstance(node, VariableNode):
+            return None
+        expression = node.filter_expression
+        variable = expression.var
+        if (
+            expression.filters
+            or not isinstance(variable, Variable)
+            or variable.lookups is None
+            or len(variable.lookups) != 1
+            or variable.translate
+            or variable.lookups[0] not in rules.ALLOWED_VARIABLES
+        ):
+            return None
+        parts.append((None, variable.lookups[0]))
+    return tuple(parts)
+
+
+class Renderer:
+    """Renders the wording of many messages in one run (the daily cycle's sending, a batch of notices).
+
+    Each wording is compiled once, and each distinct (wording, values of the variables it names) is
+    rendered once: a subject such as "About your account" is rendered for the first message and reused
+    for the rest, while a body naming the customer is rendered for each. The result is exactly
+    ``render_text``'s: a wording's output depends only on the allowed variables whose names appear in it
+    (the sandbox has no ``include`` or ``extends``), so those values are the key. A wording with ``{% now %}``
+    is always rendered. At most ``max_per_wording`` results are kept per wording, so wordings that never
+    repeat (most bodies) cost no more memory than a bounded cache.
+
+    A flat wording (text and plain variables only, ``_flat_parts``) is rendered by joining its parts, each
+    value rendered as Django renders a variable (``render_value_in_context``; a string as itself, a missing
+    one as the engine's empty ``string_if_invalid``): the same text without Django's per-node machinery.
+    Any other wording, or a value that is callable, goes through ``render_text``."""
+
+    def __init__(self, *, max_per_wording: int = 1024) -> None:
+        self.max_per_wording = max_per_wording
+        self._names: dict[str, tuple[str, ...] | None] = {}
+        self._flat: dict[str, tuple[tuple[str | None, str | None], ...] | None] = {}
+        self._results: dict[tuple[str, bool], dict[tuple[Any, ...], str]] = {}
+        self._value_context = Context(autoescape=False)
+        self.renders = 0
+        self.reused = 0
+
+    def _render(self, source: str, context: dict[str, Any], autoescape: bool) -> str:
+        self.renders += 1
+        if autoescape:
+            return render_text(source, context, autoescape=True)
+        if source not in self._flat:
+            self._flat[source] = _flat_parts(source)
+        parts = self._flat[source]
+        if parts is None:
+            return render_text(source, context)
+        out: list[str] = []
+        for text, name in parts:
+            if text is not None:
+                out.append(text)
+                continue
+            value = context.get(name or "", _MISSING)
+            if type(value) is str:
+                out.append(value)
+            elif value is _MISSING:
+                out.append("")
+            elif callable(value):
+                return render_text(source, context)
+            else:
+                out.append(render_value_in_context(value, self._value_context))
+        return "".join(out)
+
+    def _names_in(self, source: str) -> tuple[str, ...] | None:
+        names = self._names.get(source, _MISSING)
+        if names is _MISSING:
+            if _NOW_TAG.search(source):
+                names = None
+            else:
+                words = set(_WORD.findall(source))
+                names = tuple(sorted(name for name in rules.ALLOWED_VARIABLES if name in words))
+            self._names[source] = names
+        return names  # type: ignore[return-value]
+
+    def render(self, source: str, context: dict[str, Any], *, autoescape: bool = False) -> str:
+        """``render_text(source, context)``, reusing an earlier result for the same values."""
+        names = self._names_in(source)
+        key: tuple[Any, ...] | None = None
+        if names is not None:
+            try:
+                key = tuple(_frozen(context.get(name, _MISSING)) for name in names)
+            except TypeError:
+                key = None
+        if key is None:
+            return self._render(source, context, autoescape)
+        results = self._results.setdefault((source, autoescape), {})
+        found = results.get(key)
+        if found is not None:
+            self.reused += 1
+            return found
+        text = self._render(source, context, autoescape)
+        if len(results) < self.max_per_wording:
+            results[key] = text
+        return text
 
 
 LETTER_CSS = """
