@@ -1,7 +1,7 @@
 """The sending side of the daily cycle at scale: recipients read per chunk of ids with one array parameter,
 each wording rendered once per distinct set of values (and flat wordings without Django's per-node
-machinery, giving the same text), messages and notices stored with ``insert_rows``, delivery read per
-chunk."""
+machinery, giving the same text), the guard's facts gathered once per batch, messages and notices stored
+with ``insert_rows``, delivery read per chunk."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from fairpath.accounts.actions import recompute_arrears
 from fairpath.accounts.models import Address, Agreement, ContactPoint, Customer
+from fairpath.collections import policy
 from fairpath.collections.models import NoticeDue, ScheduledAction
 from fairpath.communications import actions, batches, defaults, notices, rendering
 from fairpath.communications.models import OutboundMessage, StatutoryNotice
@@ -198,6 +199,29 @@ def test_recipients_carry_what_the_models_say(client_a):
 # Sending
 
 
+def test_the_guards_facts_are_gathered_once_for_a_batch_of_several_channels(
+    client_a, templates, monkeypatch, django_capture_on_commit_callbacks
+):
+    agreements = [make_uk_agreement(client_a) for _ in range(3)]
+    calls = []
+    gather = policy.gather_facts
+
+    def counting(agreement_ids=None, **kwargs):
+        calls.append(sorted(agreement_ids or ()))
+        return gather(agreement_ids, **kwargs)
+
+    monkeypatch.setattr(policy, "gather_facts", counting)
+    items = [
+        actions.BulkMessage(agreement_id=agreement.pk, template=templates[("reminder", channel, "UK")])
+        for agreement in agreements
+        for channel in ("email", "letter")
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        result = actions.send_messages_bulk(items=items, actor=SETUP, send_on=date(2024, 6, 4))
+    assert calls == [sorted(agreement.pk for agreement in agreements)]
+    assert len(result.queued) == 6 and len(mail.outbox) == 3
+
+
 def test_bulk_messages_are_stored_with_ids_audit_rows_and_their_template_version(
     client_a, templates, django_capture_on_commit_callbacks
 ):
@@ -274,10 +298,20 @@ def test_delivery_reads_per_chunk(client_a, templates, small_chunks, django_capt
 # Notices
 
 
-def test_notices_of_several_types_are_stored_in_bulk(client_a, django_capture_on_commit_callbacks):
+def test_notices_of_several_types_gather_the_facts_once_and_are_stored_in_bulk(
+    client_a, monkeypatch, django_capture_on_commit_callbacks
+):
     uk = make_uk_agreement(client_a)
     us = make_us_agreement(client_a)
     recompute_arrears(client_ids=[client_a.pk], as_of=date(2024, 3, 28), actor=SETUP)
+    calls = []
+    gather = policy.gather_facts
+
+    def counting(agreement_ids=None, **kwargs):
+        calls.append(sorted(agreement_ids or ()))
+        return gather(agreement_ids, **kwargs)
+
+    monkeypatch.setattr(policy, "gather_facts", counting)
     requests = [
         notices.NoticeRequest(
             uk.pk, "default_notice", trigger_on=date(2024, 3, 28), due_by=date(2024, 3, 28)
@@ -287,6 +321,7 @@ def test_notices_of_several_types_are_stored_in_bulk(client_a, django_capture_on
     ]
     with django_capture_on_commit_callbacks(execute=True):
         outcome = notices.issue_notices(requests=requests, on=date(2024, 3, 28), actor=SETUP)
+    assert calls == [sorted([uk.pk, us.pk])]
     assert sorted(notice.notice_type for notice in outcome.issued) == [
         "default_notice",
         "nosia_fs",

@@ -39,6 +39,7 @@ __all__ = [
     "check_contacts_bulk",
     "gather_facts",
     "plan_contacts_bulk",
+    "planning_horizon",
 ]
 
 CHUNK = 900  # stays under SQLite's bound-parameter limit
@@ -224,6 +225,14 @@ class PlannedContact:
     time_zone: str
 
 
+def planning_horizon(*, on: date, at: datetime | None = None, not_before: datetime | None = None) -> datetime:
+    """The moment ``plan_contacts_bulk`` gathers its facts for (``gather_facts(at=...)``): the call cap's
+    window ends at the latest moment planned, the end of day ``on`` in the westernmost zone. A caller that
+    plans several channels for the same agreements gathers once for this moment and passes ``facts``."""
+    probe = at or not_before or datetime.combine(on, time(12), tzinfo=UTC)
+    return max(probe, datetime.combine(on + timedelta(days=1), time(12), tzinfo=UTC))
+
+
 def plan_contacts_bulk(
     *,
     agreement_ids: Sequence[int],
@@ -244,9 +253,9 @@ def plan_contacts_bulk(
     probe = at or not_before or datetime.combine(on, time(12), tzinfo=UTC)
     _check_vocabulary(channel, party, purpose, probe)
     if facts is None:
-        # the call cap's window ends at the latest moment planned (the end of the day in the westernmost zone)
-        horizon = max(probe, datetime.combine(on + timedelta(days=1), time(12), tzinfo=UTC))
-        facts = gather_facts(agreement_ids, at=horizon, party=party)
+        facts = gather_facts(
+            agreement_ids, at=planning_horizon(on=on, at=at, not_before=not_before), party=party
+        )
     planned: dict[int, PlannedContact] = {}
     for agreement_id in agreement_ids:
         known = facts.get(agreement_id)

@@ -568,11 +568,12 @@ def send_messages_bulk(
     not_before: datetime | None = None,
     recipients: dict[int, Recipient] | None = None,
 ) -> BulkResult:
-    """The cycle's sender: one guard call per channel and purpose, recipients read in chunks, each wording
-    rendered once per distinct set of values (``rendering.Renderer``), one insert and one audit append for
-    the lot; suppressed messages are stored with the rule that suppressed them (counted and visible in the
-    outbox); letters render to PDF after commit. ``recipients`` (from ``recipients_for``, read at ``at`` or
-    midday of ``send_on``) may be given by a caller that has them already.
+    """The cycle's sender: the guard's facts gathered once for every agreement of the batch and one guard
+    call per channel and purpose, recipients read in chunks, each wording rendered once per distinct set of
+    values (``rendering.Renderer``), one insert and one audit append for the lot; suppressed messages are
+    stored with the rule that suppressed them (counted and visible in the outbox); letters render to PDF
+    after commit. ``recipients`` (from ``recipients_for``, read at ``at`` or midday of ``send_on``) may be
+    given by a caller that has them already.
 
     Without ``send_on`` every message is decided at ``at`` (``check_contacts_bulk``). With ``send_on`` each
     is planned for the moment it will actually go (US-HOURS, UK-CONTACT; ``policy.plan_contacts_bulk``):
@@ -595,13 +596,21 @@ def send_messages_bulk(
                 item.agreement_id
             )
     policy = _guard()
+    # one gathering of the guard's facts for the whole batch: an agreement with steps on several channels
+    # is read once, and every group is decided from the same facts
+    known = sorted(set().union(*groups.values())) if groups else []
+    if send_on is None:
+        facts = policy.gather_facts(known, at=at, party=party)
+    else:
+        horizon = policy.planning_horizon(on=send_on, at=at, not_before=not_before)
+        facts = policy.gather_facts(known, at=horizon, party=party)
     decisions: dict[tuple[str, str], dict[int, Any]] = {}
     plans: dict[tuple[str, str], dict[int, Any]] = {}
     for (channel, purpose), ids in groups.items():
         wanted = sorted(ids)
         if send_on is None:
             decisions[(channel, purpose)] = policy.check_contacts_bulk(
-                agreement_ids=wanted, channel=channel, at=at, party=party, purpose=purpose
+                agreement_ids=wanted, channel=channel, at=at, party=party, purpose=purpose, facts=facts
             )
             continue
         planned = policy.plan_contacts_bulk(
@@ -612,6 +621,7 @@ def send_messages_bulk(
             not_before=not_before,
             party=party,
             purpose=purpose,
+            facts=facts,
         )
         decisions[(channel, purpose)] = {key: plan.decision for key, plan in planned.items()}
         plans[(channel, purpose)] = planned

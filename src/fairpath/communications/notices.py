@@ -112,10 +112,10 @@ def _noon(on: date) -> datetime:
 def issue_notices(
     *, requests: Sequence[NoticeRequest], on: date, actor: Actor, at: datetime | None = None
 ) -> NoticeOutcome:
-    """Generate and record notices in bulk: one guard call per notice type, recipients read in chunks, each
-    wording rendered once per distinct set of values, one insert for the letters, one for the notices, one
-    audit append; PDFs render after commit. A refused notice is not sent; if it is past its last day a
-    UK-NOSIA-LATE period is opened for it."""
+    """Generate and record notices in bulk: the guard's facts gathered once for all the agreements and one
+    guard call per notice type, recipients read in chunks, each wording rendered once per distinct set of
+    values, one insert for the letters, one for the notices, one audit append; PDFs render after commit. A
+    refused notice is not sent; if it is past its last day a UK-NOSIA-LATE period is opened for it."""
     at = at or _noon(on)
     outcome = NoticeOutcome()
     if not requests:
@@ -123,13 +123,17 @@ def issue_notices(
     recipients = actions.recipients_for({request.agreement_id for request in requests}, at=at)
     arrears = {agreement_id: recipient.arrears_minor for agreement_id, recipient in recipients.items()}
     policy = actions._guard()
+    facts = policy.gather_facts(sorted(recipients), at=at, party="customer")
     decisions: dict[str, dict[int, Any]] = {}
     for notice_type in {request.notice_type for request in requests}:
         decisions[notice_type] = policy.check_contacts_bulk(
-            agreement_ids=sorted({r.agreement_id for r in requests if r.notice_type == notice_type}),
+            agreement_ids=sorted(
+                {r.agreement_id for r in requests if r.notice_type == notice_type and r.agreement_id in facts}
+            ),
             channel="letter",
             at=at,
             purpose="statutory",
+            facts=facts,
         )
     templates: dict[tuple[int, str, str], MessageTemplate] = {}
     versions: dict[int, Any] = {}
