@@ -127,11 +127,44 @@ def test_every_variable_a_wording_names_is_part_of_what_it_is_reused_for(wording
     assert rendering.render_text(wording, first) != rendering.render_text(wording, second)
 
 
+def test_a_wording_naming_each_customer_stops_being_looked_up_once_its_cache_is_full():
+    renderer = rendering.Renderer(max_per_wording=2)
+    names = [f"Customer {n}" for n in range(5)]
+    for name in [*names, names[0]]:
+        assert renderer.render("Dear {{ customer_name }}", {"customer_name": name}) == f"Dear {name}"
+    assert (renderer.renders, renderer.reused) == (6, 0)
+    # a wording that repeats keeps being reused past the same bound
+    for n in range(50):
+        assert renderer.render(
+            "Account {{ agreement_reference }}", {"agreement_reference": f"AG{n % 2}"}
+        ) == (f"Account AG{n % 2}")
+    assert (renderer.renders, renderer.reused) == (8, 48)
+    for reference in ("AG2", "AG0"):  # a new value when full is rendered; the kept ones are still reused
+        renderer.render("Account {{ agreement_reference }}", {"agreement_reference": reference})
+    assert (renderer.renders, renderer.reused) == (9, 49)
+
+
 def test_a_wording_with_the_now_tag_is_rendered_every_time():
     renderer = rendering.Renderer()
     for _ in range(3):
         renderer.render('{% now "Y" %}', {})
     assert (renderer.renders, renderer.reused) == (3, 0)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Building and storing objects in bulk
+
+
+def test_build_makes_the_object_the_keyword_path_makes():
+    values = {"client_id": 1, "agreement_id": 2, "customer_id": 3, "template_version_id": 4, "channel": "sms",
+              "notice_type": "collections", "recipient_name": "Ada", "recipient": "07700 900123", "body": "Hi",
+              "decided_at": WORKING_HOURS, "actor_label": "test"}  # fmt: skip
+    built, expected = batches.build(OutboundMessage, values), OutboundMessage(**values)
+    for field in OutboundMessage._meta.concrete_fields:
+        assert getattr(built, field.attname) == getattr(expected, field.attname), field.name
+    assert built._state.adding and built.pk is None
+    with pytest.raises(TypeError, match="agreement"):
+        batches.build(OutboundMessage, {**values, "agreement": 2})
 
 
 # ----------------------------------------------------------------------------------------------------

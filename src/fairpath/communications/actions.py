@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -220,6 +221,7 @@ def seed_default_templates_for_all_clients(*, actor: Actor) -> int:
 # Context: what the variables mean for one agreement (built in bulk)
 
 
+@lru_cache(maxsize=4096)
 def _date_text(day: date, jurisdiction: str) -> str:
     return f"{day:%B} {day.day}, {day.year}" if jurisdiction == "US" else f"{day.day} {day:%B %Y}"
 
@@ -423,24 +425,27 @@ def _prepare(
     if today is not None:
         context["today"] = today
     render = renderer.render if renderer is not None else rendering.render_text
-    message = OutboundMessage(
-        client_id=recipient.client_id,
-        agreement_id=recipient.agreement_id,
-        customer_id=recipient.customer_id,
-        template_version_id=version.pk,
-        channel=template.channel,
-        notice_type=template.notice_type,
-        party=party,
-        purpose=_purpose_of(template),
-        recipient_name=recipient.context["customer_name"],
-        recipient=address,
-        subject=render(version.subject, context).strip(),
-        body=render(version.body, context).strip(),
-        status=OutboundMessage.Status.QUEUED.value,
-        decided_at=at,
-        decision_rule=decision_rule,
-        decision_message=decision_message[:500],
-        actor_label=actor_label(actor),
+    message = batches.build(
+        OutboundMessage,
+        {
+            "client_id": recipient.client_id,
+            "agreement_id": recipient.agreement_id,
+            "customer_id": recipient.customer_id,
+            "template_version_id": version.pk,
+            "channel": template.channel,
+            "notice_type": template.notice_type,
+            "party": party,
+            "purpose": _purpose_of(template),
+            "recipient_name": recipient.context["customer_name"],
+            "recipient": address,
+            "subject": render(version.subject, context).strip(),
+            "body": render(version.body, context).strip(),
+            "status": OutboundMessage.Status.QUEUED.value,
+            "decided_at": at,
+            "decision_rule": decision_rule,
+            "decision_message": decision_message[:500],
+            "actor_label": actor_label(actor),
+        },
     )
     _VERSION_FIELD.set_cached_value(message, version)
     return message

@@ -135,8 +135,9 @@ class Renderer:
     for the rest, while a body naming the customer is rendered for each. The result is exactly
     ``render_text``'s: a wording's output depends only on the allowed variables whose names appear in it
     (the sandbox has no ``include`` or ``extends``), so those values are the key. A wording with ``{% now %}``
-    is always rendered. At most ``max_per_wording`` results are kept per wording, so wordings that never
-    repeat (most bodies) cost no more memory than a bounded cache.
+    is always rendered. At most ``max_per_wording`` results are kept per wording; a wording whose full cache
+    was hit less than once per result (a body naming each customer) is rendered from then on without
+    looking for an earlier result.
 
     A flat wording (text and plain variables only, ``_flat_parts``) is rendered by joining its parts, each
     value rendered as Django renders a variable (``render_value_in_context``; a string as itself, a missing
@@ -148,6 +149,8 @@ class Renderer:
         self._names: dict[str, tuple[str, ...] | None] = {}
         self._flat: dict[str, tuple[tuple[str | None, str | None], ...] | None] = {}
         self._results: dict[tuple[str, bool], dict[tuple[Any, ...], str]] = {}
+        self._hits: dict[tuple[str, bool], int] = {}
+        self._unique: set[tuple[str, bool]] = set()
         self._value_context = Context(autoescape=False)
         self.renders = 0
         self.reused = 0
@@ -190,6 +193,9 @@ class Renderer:
 
     def render(self, source: str, context: dict[str, Any], *, autoescape: bool = False) -> str:
         """``render_text(source, context)``, reusing an earlier result for the same values."""
+        wording = (source, autoescape)
+        if wording in self._unique:
+            return self._render(source, context, autoescape)
         names = self._names_in(source)
         key: tuple[Any, ...] | None = None
         if names is not None:
@@ -199,14 +205,20 @@ class Renderer:
                 key = None
         if key is None:
             return self._render(source, context, autoescape)
-        results = self._results.setdefault((source, autoescape), {})
+        results = self._results.setdefault(wording, {})
         found = results.get(key)
         if found is not None:
             self.reused += 1
+            self._hits[wording] = self._hits.get(wording, 0) + 1
             return found
         text = self._render(source, context, autoescape)
         if len(results) < self.max_per_wording:
             results[key] = text
+        elif self._hits.get(wording, 0) < len(results):
+            # a full cache that was hit less than once per result kept: a wording naming each customer;
+            # it is rendered from now on without building a key for it
+            self._unique.add(wording)
+            self._results.pop(wording, None)
         return text
 
 
