@@ -46,6 +46,12 @@ def cycle(
     client: str = typer.Option(None, "--client", help="One client's code (default: every client)"),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON summary line per day"),
     rerun: bool = typer.Option(False, "--rerun", help="Allow a day before the last completed run"),
+    workers: int = typer.Option(
+        0,
+        "--workers",
+        min=0,
+        help="Processes running shards (default: FAIRPATH_CYCLE_WORKERS, else one per core on PostgreSQL)",
+    ),
 ) -> None:
     """Run the daily collections cycle: post, age, detect broken promises, notices, segments, actions."""
     day = _date(run_date, "--date")
@@ -70,7 +76,9 @@ def cycle(
         days = [day or timezone.localdate()]
     for one_day in days:
         try:
-            summary = engine.run_cycle(run_date=one_day, client=chosen, rerun=rerun)
+            summary = engine.run_cycle(
+                run_date=one_day, client=chosen, rerun=rerun, workers=workers or engine.default_workers()
+            )
         except Refusal as refusal:
             fail(str(refusal))
         if as_json:

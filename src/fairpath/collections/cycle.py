@@ -21,6 +21,7 @@ again changes nothing: every write is keyed (postings, notices, scheduled steps)
 
 from __future__ import annotations
 
+import os
 import time as clock
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
@@ -31,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, Q, Sum
 from django.utils import timezone
 
@@ -285,8 +286,12 @@ def run_cycle(
     shard_size: int = SHARD_SIZE,
     use_celery: bool | None = None,
     close_day: bool = True,
+    workers: int = 1,
 ) -> CycleSummary:
     """Run the daily cycle for one date. Refuses a date before the last completed run unless ``rerun``.
+
+    ``workers`` > 1 runs the shards in that many forked processes, each with its own connection
+    (PostgreSQL only; see :func:`run_shards_in_processes`); with Celery configured the workers are Celery's.
 
     ``close_day=False`` leaves the day's notices and messages unsent and its snapshots unbuilt (for a
     print house that sends letters itself, and for tests of what happens when a notice goes out late)."""
@@ -324,6 +329,10 @@ def run_cycle(
         from fairpath.collections.tasks import run_shards_on_celery
 
         run_shards_on_celery(run.pk, pending, actor_label(actor))
+    elif workers > 1 and len(pending) > 1 and _may_fork():
+        from fairpath.collections.processes import run_shards_in_processes
+
+        run_shards_in_processes(run.pk, pending, actor, workers)
     else:
         for shard in pending:
             run_shard(run_id=run.pk, shard=shard, actor=actor)
@@ -381,6 +390,22 @@ def run_range(
 
 # ----------------------------------------------------------------------------------------------------
 # One shard
+
+
+def default_workers() -> int:
+    """Processes for the cycle's shards: ``FAIRPATH_CYCLE_WORKERS``, else one per core on PostgreSQL (a shard
+    spends about half its time waiting for the database, so two cores serve two shards), one on SQLite
+    (whose writers take turns anyway)."""
+    configured = os.environ.get("FAIRPATH_CYCLE_WORKERS", "").strip()
+    if configured:
+        return max(int(configured), 1)
+    return (os.cpu_count() or 1) if connection.vendor == "postgresql" else 1
+
+
+def _may_fork() -> bool:
+    """Shards may go to other processes only where they can see what this one committed: PostgreSQL, and
+    no transaction open here (a caller's uncommitted rows would be invisible to them)."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
 
 
 def run_shard(*, run_id: int, shard: Shard, actor: Actor) -> dict[str, Any]:
