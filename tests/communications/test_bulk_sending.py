@@ -360,6 +360,9 @@ def test_notices_of_several_types_gather_the_facts_once_and_are_stored_in_bulk(
         "nosia_fs",
         "us_validation",
     ]
+    with CaptureQueriesContext(connection) as reads:
+        bodies = [notice.message.body for notice in outcome.issued]  # each notice holds its letter
+    assert len(reads) == 0 and all("{{" not in body for body in bodies)
     for notice in outcome.issued:
         stored = StatutoryNotice.objects.get(pk=notice.pk)
         assert stored.message_id == notice.message_id and stored.created_at is not None

@@ -215,7 +215,7 @@ def issue_notices(
         if planned:
             actions._store([message for message, _ in planned], actor=actor)
             for message, notice in planned:
-                notice.message_id = message.pk
+                notice.message = message
             outcome.issued = [notice for _, notice in planned]
             batches.insert_instances(StatutoryNotice, outcome.issued)
             _record_served(outcome.issued, on=on, arrears=arrears)
