@@ -5,7 +5,7 @@ with ``insert_rows``, delivery read per chunk."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core import mail
@@ -253,6 +253,26 @@ def test_the_guards_facts_are_gathered_once_for_a_batch_of_several_channels(
         result = actions.send_messages_bulk(items=items, actor=SETUP, send_on=date(2024, 6, 4))
     assert calls == [sorted(agreement.pk for agreement in agreements)]
     assert len(result.queued) == 6 and len(mail.outbox) == 3
+
+
+def test_releasing_held_messages_gathers_the_facts_once_per_party(client_a, templates, monkeypatch):
+    agreement = make_uk_agreement(client_a)
+    items = [
+        actions.BulkMessage(agreement_id=agreement.pk, template=templates[("reminder", channel, "UK")])
+        for channel in ("email", "letter")
+    ]
+    actions.send_messages_bulk(items=items, actor=SETUP, at=WORKING_HOURS)  # on commit: never, in a test
+    OutboundMessage.objects.update(scheduled_for=WORKING_HOURS)
+    calls = []
+    gather = policy.gather_facts
+
+    def counting(agreement_ids=None, **kwargs):
+        calls.append(sorted(agreement_ids or ()))
+        return gather(agreement_ids, **kwargs)
+
+    monkeypatch.setattr(policy, "gather_facts", counting)
+    released = actions.release_due_messages(actor=SETUP, now=WORKING_HOURS + timedelta(minutes=5))
+    assert calls == [[agreement.pk]] and len(released.released) == 2
 
 
 def test_bulk_messages_are_stored_with_ids_audit_rows_and_their_template_version(

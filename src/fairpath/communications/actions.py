@@ -728,10 +728,17 @@ def release_due_messages(
         for message in messages:
             groups.setdefault((message.channel, message.purpose, message.party), []).append(message)
         policy = _guard()
+        # the guard's facts once per party for every agreement with a message due, whatever its channel
+        by_party: dict[str, set[int]] = {}
+        for message in messages:
+            by_party.setdefault(message.party, set()).add(message.agreement_id)
+        facts_of = {
+            party: policy.gather_facts(sorted(ids), at=now, party=party) for party, ids in by_party.items()
+        }
         changes: list[tuple[Any, ...]] = []
         events: dict[str, list[PendingEvent]] = {"released": [], "rescheduled": [], "suppressed": []}
         for (channel, purpose, party), members in groups.items():
-            facts = policy.gather_facts([message.agreement_id for message in members], at=now, party=party)
+            facts = facts_of[party]
             for message in members:
                 known = facts.get(message.agreement_id)
                 moment = now
