@@ -6,10 +6,10 @@ notes, a promise, a hold, a case, work items) and times: the agreement workspace
 for a plain and for a busy agreement (they must be equal: no N+1).
 
 Then 20 agents at once (4 on SQLite; ``FAIRPATH_BENCH_USERS`` overrides), each in its own process with its own
-connection, as a dialer floor works: get next, open the account, Done, again. Twice: at a human pace (a pause
-of ``FAIRPATH_BENCH_THINK`` seconds, default 2, between one agent's requests; a real agent spends minutes per
-account, so this is still a busy floor) and back to back (no pause: the most the machine serves, and the
-latency when it is saturated).
+connection, as a dialer floor works: get next, open the account, Done, again. Twice: at a human pace (pauses
+of ``FAIRPATH_BENCH_THINK`` seconds on average, default 2, drawn at random per agent so the agents do not click
+in step; a real agent spends minutes per account, so this is still a very busy floor) and back to back (no
+pause: the most the machine serves, and the latency when it is saturated).
 
 ``FAIRPATH_BENCH_CLIENT=CODE`` re-uses a client generated earlier (a 1M book takes about ten minutes to
 generate) instead of generating one. JSON lines; on a shared machine generate no more than 100k accounts.
@@ -237,9 +237,13 @@ def _agent_day(agent_id: int, pause: float, began_at: float, results) -> None:  
     http = HttpClient()
     agent = User.objects.get(pk=agent_id)
     http.force_login(agent)
+    assert http.get("/work/").status_code == 200  # warm-up: this process's templates and URL map are ready
     timings: dict[str, list[float]] = {"get_next": [], "workspace": [], "done": []}
-    delay = max(began_at - time.time(), 0.0)
-    time.sleep(delay)  # every agent starts at the same moment
+    # People do not click in step: each agent's pauses are drawn around ``pause`` (exponential, seeded per
+    # agent) and the first one starts within one pause of the others. ``pause`` 0 is the saturated case.
+    chance = random.Random(agent_id)
+    think = (lambda: chance.expovariate(1 / pause)) if pause else (lambda: 0.0)  # noqa: E731
+    time.sleep(max(began_at - time.time(), 0.0) + (chance.uniform(0, pause) if pause else 0.0))
     for _ in range(LOOPS):
         began = time.perf_counter()
         response = http.post("/work/next/")
@@ -249,17 +253,17 @@ def _agent_day(agent_id: int, pause: float, began_at: float, results) -> None:  
             WorkItem.objects.filter(owner_id=agent_id, status="in_progress").order_by("-started_at").first()
         )
         assert item is not None and item.agreement_id is not None
-        time.sleep(pause)
+        time.sleep(think())
         began = time.perf_counter()
         page = http.get(f"/collections/workspace/agreements/{item.agreement_id}/")
         timings["workspace"].append(time.perf_counter() - began)
         assert page.status_code == 200, page.status_code
-        time.sleep(pause)
+        time.sleep(think())
         began = time.perf_counter()
         done = http.post(f"/work/items/{item.pk}/complete/", {"outcome": "called"})
         timings["done"].append(time.perf_counter() - began)
         assert done.status_code == 302, done.status_code
-        time.sleep(pause)
+        time.sleep(think())
     results.put((agent_id, timings))
 
 
