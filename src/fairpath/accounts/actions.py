@@ -623,29 +623,20 @@ def _load_books(
     return books
 
 
-def _add_to_rows(model: Any, deltas: dict[int, dict[str, int]], fields: Sequence[str]) -> None:
-    """:func:`fairpath.core.bulk.add_by_pk` (``col = col + delta`` per row) for a posting batch, with the ids
-    also given as an index condition on PostgreSQL: the rows are found by index probes, never by walking
-    or hashing the whole table (a merge join over every instalment's primary key, on a large book)."""
-    rows = sorted(deltas.items())
-    if connection.vendor != "postgresql" or not rows:
-        add_by_pk(model, deltas, fields)
-        return
-    quote = connection.ops.quote_name
-    ids = "{" + ",".join(str(pk) for pk, _ in rows) + "}"
-    arrays = ", ".join("%s::bigint[]" for _ in range(len(fields) + 1))
-    names = ", ".join(["pk", *(f"d{n}" for n in range(len(fields)))])
-    moves = ", ".join(f"{quote(name)} = t.{quote(name)} + v.d{n}" for n, name in enumerate(fields))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {quote(model._meta.db_table)} AS t SET {moves} FROM unnest({arrays}) AS v({names}) "  # noqa: S608
-            f"WHERE t.{quote('id')} = v.pk AND t.{quote('id')} = ANY(%s::bigint[])",
-            [
-                ids,
-                *("{" + ",".join(str(changes.get(name, 0)) for _, changes in rows) + "}" for name in fields),
-                ids,
-            ],
-        )
+def _move_paid_and_balances(
+    paid: dict[int, dict[str, int]], balances: dict[int, int], locked: dict[int, tuple[int, str, str, int]]
+) -> None:
+    """Add allocated amounts to instalments' paid columns and move each locked agreement's balance from the
+    value read under its lock to ``balances`` (as a difference, atomically): posting and reversal alike."""
+    add_by_pk(ScheduleInstalment, paid, ("interest_paid_minor", "principal_paid_minor", "amount_paid_minor"))
+    add_by_pk(
+        Agreement,
+        {
+            agreement_id: {"balance_minor": balances[agreement_id] - locked[agreement_id][3]}
+            for agreement_id in locked
+        },
+        ("balance_minor",),
+    )
 
 
 def move_balances(deltas: dict[int, int]) -> None:
@@ -804,17 +795,7 @@ def post_payments_in_bulk(*, payments: Sequence[PaymentToPost], actor: Actor, re
         # thread builds them while this one waits on the database moving paid amounts and balances.
         with ThreadPoolExecutor(max_workers=1) as worker:
             built = worker.submit(_allocation_rows_and_events, payments, entry_ids, planned, locked)
-            _add_to_rows(
-                ScheduleInstalment, paid, ("interest_paid_minor", "principal_paid_minor", "amount_paid_minor")
-            )
-            _add_to_rows(
-                Agreement,
-                {
-                    agreement_id: {"balance_minor": balances[agreement_id] - locked[agreement_id][3]}
-                    for agreement_id in agreement_ids
-                },
-                ("balance_minor",),
-            )
+            _move_paid_and_balances(paid, balances, locked)
             rows, events = built.result()
         insert_rows(PaymentAllocation, _ALLOCATION_COLUMNS, rows, returning_ids=False)
         record_events_bulk(actor=actor, action="accounts.payment_posted", events=events, reason=reason)
@@ -961,17 +942,7 @@ def reverse_payments_in_bulk(*, reversals: Sequence[PaymentToReverse], actor: Ac
                 )
             )
         insert_rows(PaymentAllocation, _ALLOCATION_COLUMNS, rows, returning_ids=False)
-        _add_to_rows(
-            ScheduleInstalment, paid, ("interest_paid_minor", "principal_paid_minor", "amount_paid_minor")
-        )
-        _add_to_rows(
-            Agreement,
-            {
-                agreement_id: {"balance_minor": balances[agreement_id] - locked[agreement_id][3]}
-                for agreement_id in locked
-            },
-            ("balance_minor",),
-        )
+        _move_paid_and_balances(paid, balances, locked)
         for reason, pending in events.items():
             record_events_bulk(actor=actor, action="accounts.payment_reversed", events=pending, reason=reason)
     return reversal_ids

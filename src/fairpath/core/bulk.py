@@ -34,7 +34,9 @@ def _as_json(row: Sequence[Any], positions: list[int]) -> Sequence[Any]:
 
 def add_by_pk(model: Any, deltas: dict[int, dict[str, int]], fields: Sequence[str]) -> None:
     """Move numeric columns by per-row amounts: an atomic ``col = col + delta``, like ``F()``, never a value
-    read back and written. PostgreSQL: one statement joining the deltas as arrays; SQLite: executemany."""
+    read back and written. PostgreSQL: one statement joining the deltas as arrays, with the ids also given
+    as an index condition so the rows are found by index probes (without it the planner may merge-join
+    every row of a large table's primary key); SQLite: executemany."""
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     rows = sorted(deltas.items())
@@ -45,13 +47,14 @@ def add_by_pk(model: Any, deltas: dict[int, dict[str, int]], fields: Sequence[st
             arrays = ", ".join("%s::bigint[]" for _ in range(len(fields) + 1))
             names = ", ".join(["pk", *(f"d{n}" for n in range(len(fields)))])
             moves = ", ".join(f"{quote(name)} = t.{quote(name)} + v.d{n}" for n, name in enumerate(fields))
-            params = ["{" + ",".join(str(pk) for pk, _ in rows) + "}"] + [
+            ids = "{" + ",".join(str(pk) for pk, _ in rows) + "}"
+            params = [ids] + [
                 "{" + ",".join(str(changes.get(name, 0)) for _, changes in rows) + "}" for name in fields
             ]
             cursor.execute(
                 f"UPDATE {table} AS t SET {moves} FROM unnest({arrays}) AS v({names}) "  # noqa: S608
-                f"WHERE t.{quote('id')} = v.pk",
-                params,
+                f"WHERE t.{quote('id')} = v.pk AND t.{quote('id')} = ANY(%s::bigint[])",
+                [*params, ids],
             )
             return
         columns = ", ".join(f"{quote(name)} = {quote(name)} + %s" for name in fields)
