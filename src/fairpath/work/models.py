@@ -151,6 +151,12 @@ class WorkItem(ClientOwned):
             models.Index(fields=["client", "status", "created_at"], name="workitem_client_status"),
             models.Index(fields=["completed_at"], name="workitem_completed"),
             models.Index(fields=["object_type", "object_id"], name="workitem_subject"),
+            # The console's "at risk" list: the active items due soonest, read in due order (top N).
+            models.Index(
+                fields=["due_at", "id"],
+                name="workitem_active_due",
+                condition=models.Q(status__in=["open", "in_progress", "snoozed"]),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -162,7 +162,7 @@ def console(user: Any, now: datetime | None = None) -> Console:
         for username, counts in sorted(by_agent.items())
     ]
     queues = queues_for(user)
-    backlog = _backlog(items, queues, now)
+    backlog, active = _backlog(items, queues, now)
     at_risk = list(
         items.filter(status__in=ACTIVE, due_at__lt=now + rules.AT_RISK_WINDOW)
         .select_related("owner", "client")
@@ -176,7 +176,7 @@ def console(user: Any, now: datetime | None = None) -> Console:
         age_bands=[label for label, _, _ in rules.AGE_BANDS],
         backlog=backlog,
         at_risk=at_risk,
-        trend=_trend(items, now),
+        trend=_trend(items, now, active),
         people=assignable_people(user),
     )
 
@@ -192,8 +192,9 @@ def _band_q(now: datetime, lower: timedelta, upper: timedelta | None) -> Q:
     return condition
 
 
-def _backlog(items: QuerySet[WorkItem], queues: list[Queue], now: datetime) -> list[BacklogRow]:
-    """Active items by age band, for every item and for each queue: one aggregate query."""
+def _backlog(items: QuerySet[WorkItem], queues: list[Queue], now: datetime) -> tuple[list[BacklogRow], int]:
+    """Active items by age band, for every item and for each queue, and all active items: one aggregate
+    query (the trend starts from that total, so it does not count the backlog again)."""
     groups: list[tuple[str, Q]] = [("All work", Q())] + [
         (queue.name, queue_filter(queue, now)) for queue in queues
     ]
@@ -203,16 +204,17 @@ def _backlog(items: QuerySet[WorkItem], queues: list[Queue], now: datetime) -> l
             aggregates[f"g{group_index}_b{band_index}"] = Count(
                 "id", filter=group_q & _band_q(now, lower, upper)
             )
-    counts = items.filter(status__in=ACTIVE).aggregate(**aggregates)
+    counts = items.filter(status__in=ACTIVE).aggregate(**aggregates, active=Count("id"))
     rows = []
     for group_index, (name, _) in enumerate(groups):
         values = [counts[f"g{group_index}_b{band_index}"] or 0 for band_index in range(len(rules.AGE_BANDS))]
         rows.append(BacklogRow(name, values, sum(values)))
-    return rows
+    return rows, counts["active"] or 0
 
 
-def _trend(items: QuerySet[WorkItem], now: datetime) -> list[TrendPoint]:
-    """Items created and finished per day over the last fortnight, and the backlog left at each day's end."""
+def _trend(items: QuerySet[WorkItem], now: datetime, backlog_now: int) -> list[TrendPoint]:
+    """Items created and finished per day over the last fortnight, and the backlog left at each day's end
+    (walked back from ``backlog_now``, the active items now)."""
     first_day = timezone.localdate(now) - timedelta(days=TREND_DAYS - 1)
     start = timezone.make_aware(datetime.combine(first_day, datetime.min.time()))
     created = dict(
@@ -229,7 +231,6 @@ def _trend(items: QuerySet[WorkItem], now: datetime) -> list[TrendPoint]:
         .annotate(n=Count("id"))
         .values_list("day", "n")
     )
-    backlog_now = items.filter(status__in=ACTIVE).count()
     days = [first_day + timedelta(days=index) for index in range(TREND_DAYS)]
     points: list[TrendPoint] = []
     backlog = backlog_now
