@@ -11,26 +11,12 @@ from datetime import date, timedelta
 import pytest
 
 from fairpath.collections import actions, cycle, strategies
-from fairpath.collections.models import NoticeDue, ScheduledAction
+from fairpath.collections.models import ScheduledAction
+from tests.collections.test_cycle_transfer import DAY, ENFORCE, TERMINATION_STEPS
 from tests.factories import SETUP
-from tests.factories.collections import make_strategy, make_uk_agreement
+from tests.factories.collections import make_strategy, make_uk_agreement, serve_default_notice
 
 pytestmark = pytest.mark.django_db
-
-ENFORCE = """
-code: enforce-retry
-name: Placement and transfer at once
-segments:
-  - code: late
-    when: {holds: false, dpd: {min: 30}}
-    paths:
-      - code: only
-        steps:
-          - {day: 0, action: agency_placement}
-          - {day: 0, action: recoveries_transfer}
-"""
-DAY = date(2024, 3, 10)  # January and February missed: 39 days past due
-TERMINATION_STEPS = ("agency_placement", "recoveries_transfer")
 
 
 def rows_of(agreement, action: str) -> list[tuple[str, str, date]]:  # noqa: ANN001
@@ -39,14 +25,6 @@ def rows_of(agreement, action: str) -> list[tuple[str, str, date]]:  # noqa: ANN
         .order_by("id")
         .values_list("status", "rule", "run_date")
     )
-
-
-def serve_default_notice(agreement, *, remedy_on: date) -> None:  # noqa: ANN001
-    NoticeDue.objects.create(
-        client_id=agreement.client_id, agreement=agreement, rule="UK-DEFAULT", trigger_on=remedy_on - timedelta(20),
-        send_by=remedy_on - timedelta(20), status="sent", sent_on=remedy_on - timedelta(20), remedy_on=remedy_on,
-        run_date=remedy_on - timedelta(20),
-    )  # fmt: skip
 
 
 def test_a_step_refused_by_the_checklist_is_retried_until_it_passes(client_a):

@@ -12,7 +12,7 @@ import pytest
 from fairpath.collections import cycle, strategies
 from fairpath.collections.models import NoticeDue, ScheduledAction
 from tests.factories import SETUP
-from tests.factories.collections import make_uk_agreement, make_us_agreement
+from tests.factories.collections import make_uk_agreement, make_us_agreement, serve_default_notice
 
 pytestmark = pytest.mark.django_db
 
@@ -52,14 +52,6 @@ def steps_of(agreement) -> dict[str, tuple[str, str]]:  # noqa: ANN001
             agreement=agreement, action__in=TERMINATION_STEPS
         ).values_list("action", "status", "rule")
     }
-
-
-def serve_default_notice(agreement, *, remedy_on: date) -> None:  # noqa: ANN001
-    NoticeDue.objects.create(
-        client_id=agreement.client_id, agreement=agreement, rule="UK-DEFAULT", trigger_on=remedy_on - timedelta(20),
-        send_by=remedy_on - timedelta(20), status="sent", sent_on=remedy_on - timedelta(20), remedy_on=remedy_on,
-        run_date=remedy_on - timedelta(20),
-    )  # fmt: skip
 
 
 def test_uk_default_no_placement_or_transfer_without_a_default_notice(client_a):

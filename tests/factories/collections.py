@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -147,3 +147,14 @@ def servicing_samples(agreement: Agreement) -> dict[str, Any]:
         "offer_id": lambda: offer.pk,
         "third_party_id": lambda: party.pk,
     }
+
+
+def serve_default_notice(agreement: Agreement, *, remedy_on: date) -> None:
+    """A UK-DEFAULT notice recorded as served 20 days before ``remedy_on``, the day its remedy period ends."""
+    from fairpath.collections.models import NoticeDue
+
+    served_on = remedy_on - timedelta(20)
+    NoticeDue.objects.create(
+        client_id=agreement.client_id, agreement=agreement, rule="UK-DEFAULT", trigger_on=served_on,
+        send_by=served_on, status="sent", sent_on=served_on, remedy_on=remedy_on, run_date=served_on,
+    )  # fmt: skip
