@@ -347,6 +347,25 @@ def test_delivery_reads_per_chunk(client_a, templates, small_chunks, django_capt
     assert sorted(m.to[0] for m in mail.outbox) == ["c@example.co.uk"] * 5
 
 
+def test_print_queue_letters_are_marked_sent_beside_the_messages_that_are_read(
+    client_a, templates, settings, django_capture_on_commit_callbacks
+):
+    settings.FAIRPATH_LETTER_PDF = "on-demand"
+    agreements = [make_uk_agreement(client_a) for _ in range(3)]
+    items = [
+        actions.BulkMessage(agreement_id=agreement.pk, template=templates[("reminder", channel, "UK")])
+        for agreement in agreements
+        for channel in ("email", "letter")
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.send_messages_bulk(items=items, actor=SETUP, at=WORKING_HOURS)
+    for message in OutboundMessage.objects.all():
+        assert message.status == "sent" and message.sent_at is not None and not message.document
+        expected = "print-queue" if message.channel == "letter" else "email"
+        assert message.provider_reference == f"{expected}:{message.pk}"
+    assert len(mail.outbox) == 3
+
+
 # ----------------------------------------------------------------------------------------------------
 # Notices
 

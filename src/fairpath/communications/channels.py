@@ -25,6 +25,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage, get_connection
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from fairpath.communications import batches, rendering
@@ -134,16 +136,29 @@ def letter_document(message: OutboundMessage) -> bytes:
 def deliver(message_ids: Sequence[int]) -> None:
     """Hand queued messages to their channels; record sent (with the document or provider reference) or
     failed (with the reason), in one update per chunk. Messages are read per chunk of ids, only the columns
-    a channel needs; a letter rendered at send reads its client and agreement as well."""
+    a channel needs; a letter rendered at send reads its client and agreement as well, a letter for the
+    print queue (rendered on demand) is marked sent by one statement without being read."""
     for chunk in batches.chunks(message_ids):
         _deliver_chunk(chunk)
 
 
 def _deliver_chunk(message_ids: list[int]) -> None:
+    queued = OutboundMessage.objects.filter(
+        batches.among("id", message_ids), status=OutboundMessage.Status.QUEUED
+    )
+    on_demand = letters_rendered_on_demand()
+    if on_demand:
+        # letters for the print queue need nothing read: one statement marks them sent with their reference
+        queued.filter(channel="letter").update(
+            status=OutboundMessage.Status.SENT.value,
+            sent_at=timezone.now(),
+            provider_reference=Concat(Value("print-queue:"), Cast("id", output_field=CharField())),
+        )
+        queued = queued.exclude(channel="letter")
     rows = list(
-        OutboundMessage.objects.filter(batches.among("id", message_ids), status=OutboundMessage.Status.QUEUED)
-        .order_by("id")
-        .values_list("id", "channel", "recipient", "subject", "body", "document", "provider_reference")
+        queued.order_by("id").values_list(
+            "id", "channel", "recipient", "subject", "body", "document", "provider_reference"
+        )
     )
     sent_documents: dict[int, str] = {}
     references: dict[int, str] = {}
@@ -165,10 +180,7 @@ def _deliver_chunk(message_ids: list[int]) -> None:
         except Exception as error:  # noqa: BLE001
             log.exception("delivery of message %s failed", pk)
             failures[pk] = str(error)[:500]
-    letter_ids = [row[0] for row in rows if row[1] == "letter"]
-    if letters_rendered_on_demand():
-        references.update({pk: f"print-queue:{pk}" for pk in letter_ids})
-        letter_ids = []
+    letter_ids = [] if on_demand else [row[0] for row in rows if row[1] == "letter"]
     letters = (
         list(
             OutboundMessage.objects.select_related("client", "agreement")
