@@ -17,7 +17,7 @@ def run_shards_in_processes(run_id: int, shards: Sequence[Any], actor: Any, work
 
     Every shard is its own transaction with its completion row, exactly as in-process, so a failure in any
     process fails the run and running the date again resumes it. The processes are spawned, not forked: a
-    fork would copy Polars' thread pool mid-use and the child would wait forever on its locks. Each child
+    forked child hung on a lock it inherited from the parent's threads (Polars keeps a thread pool). Each child
     starts Django itself and connects to the same database as this process (its settings are handed over,
     so a test database stays the test database).
     """
