@@ -39,6 +39,20 @@ def small_chunks(monkeypatch):
     monkeypatch.setattr(batches, "POSTGRESQL_CHUNK", 2)
 
 
+@pytest.fixture
+def gather_calls(monkeypatch):
+    """The agreement ids of every call to the guard's ``gather_facts`` from here on."""
+    calls: list[list[int]] = []
+    gather = policy.gather_facts
+
+    def counting(agreement_ids=None, **kwargs):
+        calls.append(sorted(agreement_ids or ()))
+        return gather(agreement_ids, **kwargs)
+
+    monkeypatch.setattr(policy, "gather_facts", counting)
+    return calls
+
+
 # ----------------------------------------------------------------------------------------------------
 # Rendering
 
@@ -233,17 +247,11 @@ def test_recipients_carry_what_the_models_say(client_a):
 
 
 def test_the_guards_facts_are_gathered_once_for_a_batch_of_several_channels(
-    client_a, templates, monkeypatch, django_capture_on_commit_callbacks
+    gather_calls, client_a, templates, monkeypatch, django_capture_on_commit_callbacks
 ):
     agreements = [make_uk_agreement(client_a) for _ in range(3)]
-    calls = []
-    gather = policy.gather_facts
-
-    def counting(agreement_ids=None, **kwargs):
-        calls.append(sorted(agreement_ids or ()))
-        return gather(agreement_ids, **kwargs)
-
-    monkeypatch.setattr(policy, "gather_facts", counting)
+    calls = gather_calls
+    calls.clear()  # only the calls from here on count
     items = [
         actions.BulkMessage(agreement_id=agreement.pk, template=templates[("reminder", channel, "UK")])
         for agreement in agreements
@@ -255,7 +263,9 @@ def test_the_guards_facts_are_gathered_once_for_a_batch_of_several_channels(
     assert len(result.queued) == 6 and len(mail.outbox) == 3
 
 
-def test_releasing_held_messages_gathers_the_facts_once_per_party(client_a, templates, monkeypatch):
+def test_releasing_held_messages_gathers_the_facts_once_per_party(
+    gather_calls, client_a, templates, monkeypatch
+):
     agreement = make_uk_agreement(client_a)
     items = [
         actions.BulkMessage(agreement_id=agreement.pk, template=templates[("reminder", channel, "UK")])
@@ -263,14 +273,8 @@ def test_releasing_held_messages_gathers_the_facts_once_per_party(client_a, temp
     ]
     actions.send_messages_bulk(items=items, actor=SETUP, at=WORKING_HOURS)  # on commit: never, in a test
     OutboundMessage.objects.update(scheduled_for=WORKING_HOURS)
-    calls = []
-    gather = policy.gather_facts
-
-    def counting(agreement_ids=None, **kwargs):
-        calls.append(sorted(agreement_ids or ()))
-        return gather(agreement_ids, **kwargs)
-
-    monkeypatch.setattr(policy, "gather_facts", counting)
+    calls = gather_calls
+    calls.clear()  # only the calls from here on count
     released = actions.release_due_messages(actor=SETUP, now=WORKING_HOURS + timedelta(minutes=5))
     assert calls == [[agreement.pk]] and len(released.released) == 2
 
@@ -371,19 +375,13 @@ def test_print_queue_letters_are_marked_sent_beside_the_messages_that_are_read(
 
 
 def test_notices_of_several_types_gather_the_facts_once_and_are_stored_in_bulk(
-    client_a, monkeypatch, django_capture_on_commit_callbacks
+    gather_calls, client_a, monkeypatch, django_capture_on_commit_callbacks
 ):
     uk = make_uk_agreement(client_a)
     us = make_us_agreement(client_a)
     recompute_arrears(client_ids=[client_a.pk], as_of=date(2024, 3, 28), actor=SETUP)
-    calls = []
-    gather = policy.gather_facts
-
-    def counting(agreement_ids=None, **kwargs):
-        calls.append(sorted(agreement_ids or ()))
-        return gather(agreement_ids, **kwargs)
-
-    monkeypatch.setattr(policy, "gather_facts", counting)
+    calls = gather_calls
+    calls.clear()  # only the calls from here on count
     requests = [
         notices.NoticeRequest(
             uk.pk, "default_notice", trigger_on=date(2024, 3, 28), due_by=date(2024, 3, 28)
