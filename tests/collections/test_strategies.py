@@ -194,6 +194,11 @@ def test_cycle_command_prints_json_and_refuses_an_earlier_date(client_a, tmp_pat
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["accounts"] == 1 and summary["actions_scheduled"] == 1 and "seconds" in summary
+    phases = summary["phases"]  # where the night went, step by step
+    assert list(phases) == [
+        "arrears", "shards", "release_messages", "send_notices", "send_messages", "snapshots"
+    ]  # fmt: skip
+    assert all(0 <= seconds <= summary["seconds"] for seconds in phases.values())
     result = CliRunner().invoke(cli(), ["cycle", "--date", "2024-03-09"])
     assert result.exit_code == 2 and "--rerun" in result.output
     assert CycleRun.objects.count() == 1

@@ -24,7 +24,8 @@ from __future__ import annotations
 import os
 import time as clock
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -218,6 +219,9 @@ class CycleSummary:
     shards: int = 0
     seconds: float = 0.0
     day_end: dict[str, Any] = field(default_factory=dict)
+    # Seconds per phase of the night (arrears, shards, then each step of closing the day), so an operator
+    # can see where a long night went without a profiler.
+    phases: dict[str, float] = field(default_factory=dict)
 
     def add(self, shard: dict[str, Any]) -> None:
         self.accounts += shard["accounts"]
@@ -244,6 +248,7 @@ class CycleSummary:
             "retries_suppressed": dict(sorted(self.retries_suppressed.items())),
             "shards": self.shards,
             "day_end": self.day_end,
+            "phases": {name: round(seconds, 3) for name, seconds in self.phases.items()},
             "seconds": round(self.seconds, 3),
         }
 
@@ -305,7 +310,9 @@ def run_cycle(
             field="date",
         )
     client_ids = _client_ids(client)
-    recompute_arrears(client_ids=client_ids, as_of=run_date, actor=actor)
+    phases: dict[str, float] = {}
+    with _timed(phases, "arrears"):
+        recompute_arrears(client_ids=client_ids, as_of=run_date, actor=actor)
     resumable = (
         CycleRun.objects.filter(run_date=run_date, client=client, status=CycleRun.Status.RUNNING)
         .order_by("-id")
@@ -325,6 +332,7 @@ def run_cycle(
     CycleRun.objects.filter(pk=run.pk).update(shard_count=len(shards))
     pending = [shard for shard in shards if shard.number not in done]
     celery = bool(settings.CELERY_BROKER_URL) if use_celery is None else use_celery
+    shards_started = clock.perf_counter()
     if celery:
         from fairpath.collections.tasks import run_shards_on_celery
 
@@ -336,11 +344,12 @@ def run_cycle(
     else:
         for shard in pending:
             run_shard(run_id=run.pk, shard=shard, actor=actor)
-    summary = CycleSummary(run_date=run_date, shards=len(shards))
+    phases["shards"] = clock.perf_counter() - shards_started
+    summary = CycleSummary(run_date=run_date, shards=len(shards), phases=phases)
     for shard_summary in ShardRun.objects.filter(cycle_run=run).values_list("summary", flat=True):
         summary.add(shard_summary)
     if close_day:
-        summary.day_end = close_the_day(run_date=run_date, client_ids=client_ids, actor=actor)
+        summary.day_end = close_the_day(run_date=run_date, client_ids=client_ids, actor=actor, phases=phases)
     summary.seconds = clock.perf_counter() - started
     CycleRun.objects.filter(pk=run.pk).update(
         status=CycleRun.Status.COMPLETED, finished_at=timezone.now(), summary=summary.as_dict()
@@ -348,7 +357,18 @@ def run_cycle(
     return summary
 
 
-def close_the_day(*, run_date: date, client_ids: Sequence[int], actor: Actor) -> dict[str, Any]:
+@contextmanager
+def _timed(phases: dict[str, float], name: str) -> Iterator[None]:
+    started = clock.perf_counter()
+    try:
+        yield
+    finally:
+        phases[name] = clock.perf_counter() - started
+
+
+def close_the_day(
+    *, run_date: date, client_ids: Sequence[int], actor: Actor, phases: dict[str, float] | None = None
+) -> dict[str, Any]:
     """The steps after every shard is done, each idempotent so a re-run repeats nothing:
     hand over the messages whose customer's local moment has come (US-HOURS), send the statutory notices
     the shards raised and the messages they scheduled (the communications domain plans each for the
@@ -357,10 +377,15 @@ def close_the_day(*, run_date: date, client_ids: Sequence[int], actor: Actor) ->
     from fairpath.communications.notices import send_pending_notices
     from fairpath.insight.snapshots import build_snapshots
 
-    released = release_due_messages(actor=actor, client_ids=client_ids)
-    notices = send_pending_notices(on=run_date, actor=actor, client_ids=client_ids)
-    messages = send_scheduled_actions(run_date=run_date, actor=actor, client_ids=client_ids)
-    snapshots = build_snapshots(run_date, client_ids)
+    phases = {} if phases is None else phases
+    with _timed(phases, "release_messages"):
+        released = release_due_messages(actor=actor, client_ids=client_ids)
+    with _timed(phases, "send_notices"):
+        notices = send_pending_notices(on=run_date, actor=actor, client_ids=client_ids)
+    with _timed(phases, "send_messages"):
+        messages = send_scheduled_actions(run_date=run_date, actor=actor, client_ids=client_ids)
+    with _timed(phases, "snapshots"):
+        snapshots = build_snapshots(run_date, client_ids)
     suppressed = Counter(messages.suppressed)
     suppressed.update(released.suppressed)
     return {
