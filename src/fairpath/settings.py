@@ -129,6 +129,16 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 CELERY_BROKER_URL = os.environ.get("FAIRPATH_CELERY_BROKER_URL", "")
+# Celery beat (with a broker): between cycles, hand over the messages held back for the customer's permitted
+# local time (US-HOURS, UK-CONTACT) every FAIRPATH_MESSAGE_RELEASE_MINUTES minutes. Without Celery, cron calls
+# ``fairpath messages release`` instead.
+FAIRPATH_MESSAGE_RELEASE_MINUTES = max(int(os.environ.get("FAIRPATH_MESSAGE_RELEASE_MINUTES", "5")), 1)
+CELERY_BEAT_SCHEDULE = {
+    "release-due-messages": {
+        "task": "fairpath.communications.release_due_messages",
+        "schedule": FAIRPATH_MESSAGE_RELEASE_MINUTES * 60.0,
+    },
+}
 
 # E-mail: SMTP when FAIRPATH_EMAIL_HOST is set; otherwise messages are written to MEDIA_ROOT/outbox/email.
 EMAIL_HOST = os.environ.get("FAIRPATH_EMAIL_HOST", "localhost")

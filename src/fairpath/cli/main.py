@@ -12,6 +12,7 @@ from fairpath.cli.bootstrap import console, fail, ready
 from fairpath.cli.cases import cases_app
 from fairpath.cli.collections import cycle, strategy_app
 from fairpath.cli.generate import generate
+from fairpath.cli.messages import messages_app
 from fairpath.cli.payments import import_payments_command, statements_command
 from fairpath.cli.report import report_command
 from fairpath.cli.work import work_app
@@ -34,6 +35,7 @@ app.command("import-payments")(import_payments_command)
 app.command("report")(report_command)
 app.add_typer(cases_app, name="cases")
 app.add_typer(work_app, name="work")
+app.add_typer(messages_app, name="messages")
 
 BENCHMARKS = Path(__file__).resolve().parents[3] / "benchmarks"
 

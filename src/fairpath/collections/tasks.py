@@ -3,6 +3,11 @@
 Each shard is one task; a shard is idempotent and records its completion in its own transaction, so a
 retried or duplicated task changes nothing. Start workers with:
 ``celery -A fairpath.collections.tasks worker`` (with DJANGO_SETTINGS_MODULE=fairpath.settings).
+
+The app also carries the beat schedule of ``settings.CELERY_BEAT_SCHEDULE`` (the release of messages held for
+the customer's permitted local time, US-HOURS / UK-CONTACT, every ``FAIRPATH_MESSAGE_RELEASE_MINUTES``) and
+includes the communications tasks it names: run ``celery -A fairpath.collections.tasks beat`` beside the
+workers. With ``FAIRPATH_CELERY_BROKER_URL`` set the app points at that broker as soon as it is imported.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from django.db import OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fairpath.settings")
 
-app = Celery("fairpath")
+# the modules of the tasks the beat schedule names, so a worker started on this app knows them
+app = Celery("fairpath", include=["fairpath.communications.tasks"])
 SHARD_TIMEOUT_SECONDS = 3600
 
 
@@ -34,8 +40,21 @@ def configure(broker_url: str | None = None) -> Celery:
         task_acks_late=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
+        beat_schedule=settings.CELERY_BEAT_SCHEDULE,
     )
     return app
+
+
+def _configure_from_settings() -> None:
+    """The beat schedule always; the broker when settings name one (``celery -A ... worker`` / ``beat``)."""
+    from django.conf import settings
+
+    app.conf.beat_schedule = settings.CELERY_BEAT_SCHEDULE
+    if settings.CELERY_BROKER_URL:
+        configure()
+
+
+_configure_from_settings()
 
 
 @app.task(

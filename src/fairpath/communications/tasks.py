@@ -2,10 +2,10 @@
 
 ``release_due_messages_task`` hands over the messages held back for the customer's permitted local time
 (US-HOURS, UK-CONTACT; ``actions.release_due_messages``). The daily cycle releases what is due when it
-closes the day; between runs, schedule this task every few minutes with Celery beat and start the workers
-with it included (``celery -A fairpath.collections.tasks worker --include fairpath.communications.tasks``),
-or call the action from any other scheduler in-process. Until something runs it, a message held for a
-later moment waits for the next cycle, which asks the guard again before it goes.
+closes the day; between runs, Celery beat runs this task every ``FAIRPATH_MESSAGE_RELEASE_MINUTES``
+(``settings.CELERY_BEAT_SCHEDULE``; ``celery -A fairpath.collections.tasks beat``, whose app includes this
+module for its workers), and without Celery cron runs ``fairpath messages release``. Until something runs
+it, a message held for a later moment waits for the next cycle, which asks the guard again before it goes.
 """
 
 from __future__ import annotations
