@@ -191,3 +191,38 @@ def test_concurrent_writers_spread_over_the_client_stripes():
     assert len(keys) == 2 * AUDIT_STRIPES
     assert all(key.startswith("client:7/") for key in keys)
     assert len(set(keys)) > 1
+
+
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=5),
+    st.floats(allow_nan=False),
+    st.dates(),
+    st.decimals(allow_nan=False, allow_infinity=False),
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.tuples(inner, inner),
+        st.dictionaries(st.text(max_size=3), inner, max_size=3),
+        st.dictionaries(st.integers(), inner, max_size=3),
+    ),
+    max_leaves=10,
+)
+
+
+@given(value=_values)
+def test_audited_values_are_what_a_json_round_trip_gives(value):
+    """The fast path for values that are already plain JSON must store exactly what the round trip would:
+    dates and decimals as text, tuples as lists, integer keys as text."""
+    import json
+
+    from fairpath.governance.audit import _jsonable
+
+    expected = json.loads(json.dumps(value, default=str, sort_keys=True))
+    got = _jsonable(value)
+    assert got == expected
+    assert json.dumps(got, sort_keys=True, default=str) == json.dumps(expected, sort_keys=True)
