@@ -237,46 +237,42 @@ def record_contact_attempt(
 
 
 def mark_notice_sent(*, notice: NoticeDue, sent_on: date, actor: Actor) -> NoticeDue:
-    """The communications domain sent a statutory notice: record the send date (UK-NOSIA-FS, UK-DEFAULT...).
+    """Send a statutory notice the cycle raised (UK-NOSIA-FS, UK-NOSIA-RA, UK-DEFAULT, US-VALIDATION) on
+    ``sent_on`` and record it sent: the only way to mark one sent by hand, so a notice marked sent always has
+    its letter. The communications domain's sender does both (``notices.send_pending_notices`` for this one
+    row: the guard asked with purpose "statutory", the letter stored as an ``OutboundMessage`` - what, to
+    whom, when, under which rule - with its ``StatutoryNotice``, and the row marked sent with the dates
+    printed, in one transaction); this adds the engine's audit row.
 
-    US-VALIDATION: the validation period end is recomputed from the real send date. UK-DEFAULT: the remedy
-    date is recomputed from the real posting date (service + 14 days), never earlier than first stated.
+    US-VALIDATION: the validation period end is the one printed, from the real send date. UK-DEFAULT: the
+    remedy date is the one printed, from the real posting date (service + 14 days), never earlier than first
+    stated. UK-NOSIA-LATE: a NOSIA sent after its last day records its late period, which ends that day.
+    Refused, nothing changes: a notice already sent, a date before it fell due, or the guard's refusal (named).
     """
+    from fairpath.communications.notices import send_pending_notices
+
     with transaction.atomic():
         locked = NoticeDue.objects.select_for_update().get(pk=notice.pk)
         if locked.status != NoticeDue.Status.PENDING:
             raise Refusal(f"The notice is already {locked.status}", field="notice")
         if sent_on < locked.trigger_on:
             raise InvalidInput("A notice cannot be sent before it fell due", field="sent_on")
-        locked.status = NoticeDue.Status.SENT
-        locked.sent_on = sent_on
-        fields = ["status", "sent_on"]
-        if locked.rule == "US-VALIDATION":
-            locked.validation_ends_on = rules.validation_period_end(
-                sent_on, region=_region(locked.agreement_id)
-            )
-            fields.append("validation_ends_on")
-        if locked.rule == "UK-DEFAULT" and locked.remedy_on is not None:
-            remedy = rules.default_remedy_on(sent_on, country="GB", region=_region(locked.agreement_id))
-            locked.remedy_on = max(remedy, locked.remedy_on)
-            fields.append("remedy_on")
-        locked.save(update_fields=fields)
+        outcome = send_pending_notices(on=sent_on, actor=actor, notice_ids=[locked.pk])
+        if not outcome.issued:
+            rule = outcome.refused.get(locked.agreement_id) or "REFUSED"
+            raise Refusal(f"The {locked.rule} notice could not be sent ({rule})", rule=rule, field="notice")
+        letter = outcome.issued[0]
+        locked.refresh_from_db()
         record_event(
             actor=actor,
             action="collections.notice_sent",
             obj=locked,
-            after={"rule": locked.rule, "sent_on": sent_on, "late": sent_on > locked.send_by},
+            after={
+                "rule": locked.rule,
+                "sent_on": sent_on,
+                "late": sent_on > locked.send_by,
+                "statutory_notice": letter.pk,
+                "message": letter.message_id,
+            },
         )
     return locked
-
-
-def _region(agreement_id: int) -> str:
-    from fairpath.accounts.models import Address
-
-    found = (
-        Address.objects.filter(customer__agreements__id=agreement_id, is_current=True)
-        .order_by("-kind", "id")
-        .values_list("region", flat=True)
-        .first()
-    )
-    return found or "ENG"

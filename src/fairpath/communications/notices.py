@@ -514,16 +514,24 @@ RULE_NOTICE_TYPES = {rule: notice_type.value for notice_type, rule in rules.NOTI
 
 
 def send_pending_notices(
-    *, on: date, actor: Actor, client_ids: Sequence[int] | None = None, at: datetime | None = None
+    *,
+    on: date,
+    actor: Actor,
+    client_ids: Sequence[int] | None = None,
+    at: datetime | None = None,
+    notice_ids: Sequence[int] | None = None,
 ) -> NoticeOutcome:
     """Render and send the notices the daily cycle raised (``collections.NoticeDue``, pending, triggered by
     ``on``) and mark them sent with the dates printed on them — in the same transaction as the letters, so
-    a crash between the two can never send a notice twice. Idempotent: a sent row is not picked again."""
+    a crash between the two can never send a notice twice. Idempotent: a sent row is not picked again.
+    ``notice_ids`` sends only those rows (``collections.actions.mark_notice_sent``: one notice by hand)."""
     from fairpath.collections.models import NoticeDue
 
     pending = NoticeDue.objects.filter(status=NoticeDue.Status.PENDING, trigger_on__lte=on).order_by("id")
     if client_ids is not None:
         pending = pending.filter(client_id__in=list(client_ids))
+    if notice_ids is not None:
+        pending = pending.filter(id__in=list(notice_ids))
     with transaction.atomic():
         rows = pending.select_for_update().values_list(
             "agreement_id", "rule", "trigger_on", "send_by", "arrears_minor", "remedy_on"
