@@ -247,3 +247,37 @@ def test_the_cycles_pending_notices_are_sent_and_marked(client_a, django_capture
     assert notices.termination_blocked_until(uk) == date(2024, 4, 17)
     assert notices.send_pending_notices(on=date(2024, 3, 28), actor=SETUP).issued == []
     assert StatutoryNotice.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "paid",
+    [
+        [100] * 12,  # all paid: nothing to read
+        [0] * 12,  # nothing ever paid: everything fallen
+        [100] * 7 + [0, 100, 0, 0, 0],  # paid for months, then arrears: three before the first unpaid
+        [100, 100, 40, 100, 100, 100, 100, 100, 0, 0, 0, 0],  # an old shortfall keeps the history from it
+        [100, 0] + [100] * 10,
+    ],
+)
+def test_the_decider_reads_the_arrears_history_from_the_database(client_a, paid):
+    """``_arrears_histories`` (a window in SQL) returns exactly ``rules.arrears_history`` of the schedule."""
+    from fairpath.accounts.models import ScheduleInstalment
+
+    agreement = make_uk_agreement(client_a)
+    other = make_uk_agreement(client_a)  # untouched: its rows must not leak into the first one's
+    for instalment, amount in zip(
+        ScheduleInstalment.objects.filter(agreement=agreement).order_by("sequence"), paid, strict=True
+    ):
+        ScheduleInstalment.objects.filter(pk=instalment.pk).update(amount_paid_minor=amount * 100)
+    as_of = date(2024, 11, 15)
+    whole = [
+        rules.Due(due_on, due, got)
+        for due_on, due, got in ScheduleInstalment.objects.filter(agreement=agreement)
+        .order_by("due_on", "sequence")
+        .values_list("due_on", "amount_due_minor", "amount_paid_minor")
+    ]
+    read = list(notices._arrears_histories([agreement.pk, other.pk], as_of))
+    assert [row[1:] for row in read if row[0] == agreement.pk] == [
+        (due.due_on, due.amount_due, due.amount_paid) for due in rules.arrears_history(whole, as_of=as_of)
+    ]
+    assert len([row for row in read if row[0] == other.pk]) == 10  # nothing paid: every fallen instalment

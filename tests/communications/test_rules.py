@@ -6,7 +6,7 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fairpath.communications import rules
@@ -192,6 +192,61 @@ def test_nosia_ra_two_consecutive_missed_payments():
     schedule = monthly(date(2024, 1, 15), 4, [10, 10, 0, 0], amount=10)
     assert rules.nosia_ra_trigger(schedule, as_of=date(2024, 4, 20)) == date(2024, 4, 15)
     assert rules.nosia_ra_send_by(date(2024, 4, 15)) == date(2024, 5, 15)
+
+
+# ---------------------------------------------------------------------------- what the deciders read
+
+
+schedules = st.lists(
+    st.tuples(  # few distinct amounts, so ties and zero dues (the edge cases) come up often
+        st.sampled_from([1, 7, 14, 30]), st.sampled_from([0, 50, 100]), st.sampled_from([0, 25, 50, 100, 150])
+    ),
+    min_size=0,
+    max_size=14,
+).map(
+    lambda items: [
+        Due(date(2024, 1, 1) + timedelta(days=sum(gap for gap, _, _ in items[: n + 1])), due, paid)
+        for n, (_, due, paid) in enumerate(items)
+    ]
+)
+
+
+@settings(max_examples=400)
+@given(schedule=schedules, weekly=st.booleans(), extra_days=st.integers(0, 60))
+def test_the_triggers_decide_the_same_on_the_arrears_history_as_on_the_whole_schedule(
+    schedule, weekly, extra_days
+):
+    """The nightly decider reads only ``arrears_history`` (from 3 instalments before the first unpaid one)."""
+    as_of = (
+        (schedule[-1].due_on if schedule else date(2024, 1, 1))
+        - timedelta(days=30)
+        + timedelta(days=extra_days)
+    )
+    history = rules.arrears_history(schedule, as_of=as_of)
+    assert rules.nosia_fs_trigger(history, is_weekly=weekly, as_of=as_of) == rules.nosia_fs_trigger(
+        schedule, is_weekly=weekly, as_of=as_of
+    )
+    assert rules.nosia_ra_trigger(history, as_of=as_of) == rules.nosia_ra_trigger(schedule, as_of=as_of)
+    assert len(history) <= len(schedule)
+
+
+def test_the_arrears_history_leaves_out_paid_history_long_before_the_arrears():
+    schedule = monthly(date(2023, 1, 31), 12, [100] * 8 + [0, 0, 0, 0])
+    history = rules.arrears_history(schedule, as_of=date(2024, 1, 31))
+    assert [item.due_on for item in history] == [item.due_on for item in schedule[5:]]
+    assert rules.arrears_history(monthly(date(2023, 1, 31), 3, [100] * 3), as_of=date(2024, 1, 31)) == []
+
+
+def test_the_arrears_history_keeps_the_payment_holidays_a_weekly_trigger_sums():
+    """Weekly (4 payments): three zero-due weeks (a payment holiday) before the first missed one make that
+    first missed week the trigger; the history must still hold those three weeks for it to be found."""
+    start = date(2024, 1, 5)
+    dues = [(25, 25), (25, 25), (0, 0), (0, 0), (0, 0), (25, 0), (25, 0)]
+    weekly = [Due(start + timedelta(weeks=n), due, paid) for n, (due, paid) in enumerate(dues)]
+    as_of = start + timedelta(weeks=6)
+    assert rules.nosia_fs_trigger(weekly, is_weekly=True, as_of=as_of) == start + timedelta(weeks=5)
+    history = rules.arrears_history(weekly, as_of=as_of)
+    assert rules.nosia_fs_trigger(history, is_weekly=True, as_of=as_of) == start + timedelta(weeks=5)
 
 
 # ---------------------------------------------------------------------------- UK-NOSIA-LATE

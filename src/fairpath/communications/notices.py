@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Case, F, Max, RowRange, Value, When, Window
 
 from fairpath.accounts.models import Agreement, ArrearsState, ScheduleInstalment
 from fairpath.communications import actions, batches, rendering, rules
@@ -429,6 +429,28 @@ def _defaults_due(ids: list[int], as_of: date) -> list[NoticeRequest]:
     return found
 
 
+def _arrears_histories(ids: list[int], as_of: date) -> Any:
+    """(agreement, due on, due, paid) of ``rules.arrears_history`` for each of ``ids``, filtered in the
+    database: an instalment is kept when an unpaid one is at most ``ARREARS_LOOKBACK`` places after it or
+    anywhere before it (a window over the agreement's schedule). A book in arrears for years otherwise sends
+    its whole paid history to Python every night to be passed over."""
+    unpaid = Case(When(amount_paid_minor__lt=F("amount_due_minor"), then=Value(1)), default=Value(0))
+    return (
+        ScheduleInstalment.objects.filter(agreement_id__in=ids, due_on__lte=as_of)
+        .annotate(
+            reaches_arrears=Window(
+                Max(unpaid),
+                partition_by=[F("agreement_id")],
+                order_by=[F("due_on").asc(), F("sequence").asc()],
+                frame=RowRange(start=None, end=rules.ARREARS_LOOKBACK),
+            )
+        )
+        .filter(reaches_arrears=1)
+        .order_by("agreement_id", "due_on", "sequence")
+        .values_list("agreement_id", "due_on", "amount_due_minor", "amount_paid_minor")
+    )
+
+
 def _due_in(ids: list[int], as_of: date) -> list[NoticeRequest]:
     from fairpath.accounts.models import Address
 
@@ -444,11 +466,7 @@ def _due_in(ids: list[int], as_of: date) -> list[NoticeRequest]:
         .values_list("customer_id", "country")
     )
     schedules: dict[int, list[rules.Due]] = {}
-    for agreement_id, due_on, amount_due, amount_paid in (
-        ScheduleInstalment.objects.filter(agreement_id__in=ids, due_on__lte=as_of)
-        .order_by("agreement_id", "due_on", "sequence")
-        .values_list("agreement_id", "due_on", "amount_due_minor", "amount_paid_minor")
-    ):
+    for agreement_id, due_on, amount_due, amount_paid in _arrears_histories(ids, as_of):
         schedules.setdefault(agreement_id, []).append(rules.Due(due_on, amount_due, amount_paid))
     last_sent: dict[tuple[int, str], date] = {
         (row["agreement_id"], row["notice_type"]): row["last"]

@@ -342,6 +342,23 @@ def nosia_fs_trigger(schedule: Sequence[Due], *, is_weekly: bool, as_of: date) -
     return fallen[trigger_index].due_on
 
 
+# The NOSIA triggers never look further back than this many instalments before the first one still unpaid:
+# before it everything is paid, so no earlier due date can be a trigger, and the widest window a trigger sums
+# (4 payments, weekly) reaches 3 instalments back. The nightly decider reads only this part of a schedule.
+ARREARS_LOOKBACK = 3
+
+
+def arrears_history(schedule: Sequence[Due], *, as_of: date) -> list[Due]:
+    """What the NOSIA triggers read of a schedule (due on or before ``as_of``): from ``ARREARS_LOOKBACK``
+    instalments before the first unpaid one; nothing when every instalment is paid. Both triggers give the
+    same answer on this as on the whole schedule (a hypothesis test holds them to it)."""
+    fallen = sorted((item for item in schedule if item.due_on <= as_of), key=lambda item: item.due_on)
+    first_unpaid = next((index for index, item in enumerate(fallen) if item.is_missed), None)
+    if first_unpaid is None:
+        return []
+    return fallen[max(first_unpaid - ARREARS_LOOKBACK, 0) :]
+
+
 def nosia_fs_send_by(trigger_on: date) -> date:
     """UK-NOSIA-FS: the last of the 14 days beginning with the trigger day (the trigger day is day 1)."""
     return trigger_on + timedelta(days=NOSIA_WINDOW_DAYS - 1)
