@@ -24,6 +24,13 @@ def make_card(client):  # noqa: ANN001, ANN201
     return make_uk_agreement(client, product="credit_card", rate_bp=2400, credit_limit_minor=500_000)
 
 
+def send_its_notice_in_time() -> None:
+    """The cycle of 1 March: January and February missed, the card's NOSIA-RA (due by 29 March) is raised and
+    sent that day, in time - so the 31 March statement is not in a late period (UK-NOSIA-LATE) and carries
+    interest. (A first run on 31 March would find the notice already late and post no interest.)"""
+    cycle.run_cycle(run_date=date(2024, 3, 1))
+
+
 def cycle_interest(loan):  # noqa: ANN001, ANN201
     return LedgerEntry.objects.filter(agreement=loan, kind="interest", reference__startswith="cycle:")
 
@@ -45,6 +52,7 @@ def open_late_period(loan, starts_on: date) -> None:  # noqa: ANN001
 @pytest.mark.django_db
 def test_interest_is_posted_on_the_statement_day_of_a_running_account(client_a):
     card = make_card(client_a)
+    send_its_notice_in_time()
     balance = Agreement.objects.get(pk=card.pk).balance_minor
     cycle.run_cycle(run_date=STATEMENT)
     entry = cycle_interest(card).get()
@@ -103,6 +111,7 @@ def test_bs_effect_interest_posted_before_a_backdated_breathing_space_is_reverse
     """BS-EFFECT: a breathing space recorded after the statement, starting 21 March, covers 11 of the 31
     days (1 to 31 March) the March interest was charged for: that share is reversed, once, naming the rule."""
     card = make_card(client_a)
+    send_its_notice_in_time()
     cycle.run_cycle(run_date=STATEMENT)
     interest = cycle_interest(card).get()
     actions.start_breathing_space(agreement=card, entered_on=date(2024, 3, 20), actor=SETUP)

@@ -7,7 +7,8 @@ set-based ``recompute_arrears``), then for each shard of agreements (an id range
    to breathing space and back when it ends (BS-START, BS-EFFECT);
 2. post what falls due: late-payment fees of the product's terms for newly missed instalments and monthly
    interest on running accounts (UK-CHARGES) - never during a breathing space, a debt-advice hold, a
-   NOSIA-late period (UK-NOSIA-LATE) or a freeze (forbearance); each posting has a key so it is posted once;
+   NOSIA-late period (UK-NOSIA-LATE) or a freeze (forbearance); each posting has a key so it is posted once
+   (step 4's notices are raised before it, so a notice found late today stops today's charges);
 3. detect kept and broken promises and arrangements (grace days per promise);
 4. raise statutory notice events (UK-NOSIA-FS with the 6-month repeat, UK-NOSIA-RA, US-VALIDATION;
    UK-DEFAULT when a strategy step issues it) as NoticeDue rows the communications domain renders;
@@ -482,6 +483,9 @@ class ShardWork:
         if not self.agreements:
             return self.result
         self.start_and_end_holds()
+        # UK-NOSIA-LATE: the day's notices are decided before its charges, so a notice that proves late today
+        # stops today's charge (and gives back earlier days' charges) the same day, not the next
+        self.raise_notices()
         self.post_what_falls_due()
         self.reverse_charges_not_payable()
         outcome = promises.detect_outcomes(
@@ -496,7 +500,6 @@ class ShardWork:
             + outcome.arrangements_completed
             + outcome.arrangements_broken
         )
-        self.raise_notices()
         self.move_unremedied_to_default()
         self.treat()
         if self.events:
@@ -1053,6 +1056,11 @@ class ShardWork:
             self.notices[notice.agreement_id].append(
                 (notice.rule, notice.trigger_on, notice.send_by, "pending", notice.remedy_on)
             )
+            if notice.rule.startswith("UK-NOSIA") and notice.send_by < self.as_of:
+                # raised already late (as ``load`` reads a pending one): charges of its days are given back
+                self.not_payable["UK-NOSIA-LATE"][notice.agreement_id].append(
+                    NotPayable(notice.send_by + timedelta(days=1), None, self.as_of)
+                )
         self.events += [
             PendingEvent(
                 "collections.noticedue",
