@@ -163,9 +163,38 @@ def record_event(
         "correlation_id": current_correlation_id(),
     }
     digest = event_hash(fields, head.last_hash)
-    event = AuditEvent.objects.create(prev_hash=head.last_hash, hash=digest, **fields)
-    AuditChainHead.objects.filter(pk=head.pk).update(last_seq=fields["chain_seq"], last_hash=digest)
+    if connection.vendor != "postgresql":
+        event = AuditEvent.objects.create(prev_hash=head.last_hash, hash=digest, **fields)
+        AuditChainHead.objects.filter(pk=head.pk).update(last_seq=fields["chain_seq"], last_hash=digest)
+        return event
+    event = AuditEvent(prev_hash=head.last_hash, hash=digest, **fields)
+    event.pk = _insert_moving_head(event, head.pk)
+    event._state.adding = False
+    event._state.db = connection.alias
     return event
+
+
+def _insert_moving_head(event: AuditEvent, head_id: int) -> int:
+    """PostgreSQL: insert the event and move its chain head in one statement (one round trip, not two: every
+    get-next and Done writes one event); returns the event's id."""
+    quote = connection.ops.quote_name
+    by_name = {model_field.attname: model_field for model_field in AuditEvent._meta.concrete_fields}
+    fields = [by_name[name] for name in _BULK_COLUMNS]
+    columns = [str(model_field.column) for model_field in fields]
+    values = [
+        model_field.get_db_prep_save(getattr(event, model_field.attname), connection)
+        for model_field in fields
+    ]
+    sql = (
+        f"WITH event AS (INSERT INTO {quote(AuditEvent._meta.db_table)} ({', '.join(quote(column) for column in columns)}) "
+        f"VALUES ({', '.join('%s' for _ in columns)}) RETURNING {quote('id')}), "
+        f"head AS (UPDATE {quote(AuditChainHead._meta.db_table)} SET {quote('last_seq')} = %s, "
+        f"{quote('last_hash')} = %s WHERE {quote('id')} = %s) "
+        f"SELECT {quote('id')} FROM event"
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, event.chain_seq, event.hash, head_id])
+        return cursor.fetchone()[0]
 
 
 @dataclass(frozen=True)
