@@ -12,7 +12,7 @@ agent at most, history rows and audit events written in bulk.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -310,7 +310,9 @@ def allocatable_for(agent: User, now: datetime, queue: Queue | None = None) -> m
 
     A snoozed item always has an owner; it is reopened for them (``_wake``) as soon as its snooze ends.
     """
-    skill_ids = list(AgentSkill.objects.filter(agent=agent).values_list("skill_id", flat=True))
+    skill_ids = AgentSkill.objects.filter(agent_id=agent.pk).values(
+        "skill_id"
+    )  # a subquery, not a round trip
     candidates = WorkItem.objects.filter(
         Q(owner__isnull=True) | Q(owner_id=agent.pk),
         Q(status=S.OPEN.value),
@@ -323,31 +325,23 @@ def allocatable_for(agent: User, now: datetime, queue: Queue | None = None) -> m
 
 
 def get_next(*, agent: User, queue: Queue | None = None) -> WorkItem | None:
-    """WQ-ALLOCATE: hand ``agent`` the most urgent item they may work, claimed for them alone; None when none is left."""
+    """WQ-ALLOCATE: hand ``agent`` the most urgent item they may work, claimed for them alone; None when none is left.
+
+    Four statements when nothing is snoozed: wake ended snoozes (a read), claim with its history row, and the
+    audit event (lock the chain head, write). The claim hands back the item's row, so it is not read again.
+    """
     if not agent.has_perm("work.change_workitem"):
         raise NotPermitted("Your role does not work items", rule="ACCESS-ROLE")
     now = timezone.now()
     candidates = allocatable_for(agent, now, queue).order_by(*_ordering(queue))
     with transaction.atomic():
         _wake(owner=agent, now=now, actor=SystemActor("work.wake"))
-        if connection.vendor == "postgresql":
-            claimed = _claim_postgresql(candidates, agent, now)
-        else:
-            claimed = _claim_conditional(candidates, agent, now)
+        claim = _claim_postgresql if connection.vendor == "postgresql" else _claim_conditional
+        claimed = claim(candidates, agent, now)
         if claimed is None:
             return None
-        item_id, from_status, from_owner_id = claimed
-        item = WorkItem.objects.select_related("client", "owner", "agreement", "customer").get(pk=item_id)
-        WorkItemHistory.objects.create(
-            item=item,
-            from_status=from_status,
-            to_status=item.status,
-            from_owner_id=from_owner_id,
-            to_owner_id=agent.pk,
-            at=now,
-            actor_label=actor_label(agent),
-            reason="get next",
-        )
+        item, from_status, from_owner_id = claimed
+        item.owner = agent  # the claim made them the owner: no query to show whose it is
         record_event(
             actor=agent,
             action="work.item_allocated",
@@ -359,39 +353,75 @@ def get_next(*, agent: User, queue: Queue | None = None) -> WorkItem | None:
     return item
 
 
+_ITEM_FIELDS = [model_field for model_field in WorkItem._meta.concrete_fields]
+_ITEM_COLUMNS = {model_field.attname: model_field.column for model_field in _ITEM_FIELDS}
+_HISTORY_COLUMNS = (
+    "item_id",
+    "from_status",
+    "to_status",
+    "from_owner_id",
+    "to_owner_id",
+    "at",
+    "actor_label",
+    "reason",
+)
+
+
 def _claim_postgresql(
     candidates: models.QuerySet[WorkItem], agent: User, now: datetime
-) -> tuple[int, str, int | None] | None:
-    """One statement: lock the best unlocked candidate (SKIP LOCKED) and claim it, returning its previous state."""
+) -> tuple[WorkItem, str, int | None] | None:
+    """One statement: lock the best unlocked candidate (SKIP LOCKED), claim it, write its history row, and
+    return the claimed row with its previous status and owner."""
     picked = candidates.values("id", "status", "owner_id")[:1]
     sub_sql, sub_params = picked.query.get_compiler(using=candidates.db).as_sql()
-    table = WorkItem._meta.db_table
+    quote = connection.ops.quote_name
+    table = quote(WorkItem._meta.db_table)
+    returned = ", ".join(f"{table}.{quote(model_field.column)}" for model_field in _ITEM_FIELDS)
+    history = quote(WorkItemHistory._meta.db_table)
     sql = (
-        f"WITH picked AS ({sub_sql} FOR UPDATE SKIP LOCKED) "
-        f'UPDATE "{table}" SET "status" = %s, "owner_id" = %s, "started_at" = %s, "snoozed_until" = NULL '
-        f'FROM picked WHERE "{table}"."id" = picked."id" '
-        f'RETURNING "{table}"."id", picked."status", picked."owner_id"'
+        f"WITH picked AS ({sub_sql} FOR UPDATE SKIP LOCKED), "
+        f"claimed AS (UPDATE {table} SET {quote('status')} = %s, {quote('owner_id')} = %s, "
+        f"{quote('started_at')} = %s, {quote('snoozed_until')} = NULL "
+        f"FROM picked WHERE {table}.{quote('id')} = picked.{quote('id')} "
+        f"RETURNING {returned}, picked.{quote('status')} AS from_status, picked.{quote('owner_id')} AS from_owner), "
+        f"history AS (INSERT INTO {history} ({', '.join(quote(name) for name in _HISTORY_COLUMNS)}) "
+        f"SELECT {quote('id')}, from_status, {quote('status')}, from_owner, {quote('owner_id')}, %s, %s, %s "
+        f"FROM claimed) "
+        f"SELECT * FROM claimed"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*sub_params, S.IN_PROGRESS.value, agent.pk, now])
+        cursor.execute(
+            sql, [*sub_params, S.IN_PROGRESS.value, agent.pk, now, now, actor_label(agent), "get next"]
+        )
         row = cursor.fetchone()
-    return None if row is None else (row[0], row[1], row[2])
+    if row is None:
+        return None
+    names = [model_field.attname for model_field in _ITEM_FIELDS]
+    item = WorkItem.from_db(candidates.db, names, row[: len(names)])
+    return item, row[len(names)], row[len(names) + 1]
 
 
 def _claim_conditional(
     candidates: models.QuerySet[WorkItem], agent: User, now: datetime
-) -> tuple[int, str, int | None] | None:
+) -> tuple[WorkItem, str, int | None] | None:
     """SQLite: writers are serialised (BEGIN IMMEDIATE); claim with a conditional UPDATE and check it took."""
     for _attempt in range(5):
-        row = candidates.values_list("id", "status", "owner_id").first()
-        if row is None:
+        item = candidates.first()
+        if item is None:
             return None
-        item_id, status, owner_id = row
+        status, owner_id = item.status, item.owner_id
         claimed = WorkItem.objects.filter(
-            Q(owner__isnull=True) | Q(owner_id=agent.pk), pk=item_id, status=status
+            Q(owner__isnull=True) | Q(owner_id=agent.pk), pk=item.pk, status=status
         ).update(status=S.IN_PROGRESS.value, owner_id=agent.pk, started_at=now, snoozed_until=None)
         if claimed == 1:
-            return item_id, status, owner_id
+            item.status, item.owner_id, item.started_at, item.snoozed_until = (
+                S.IN_PROGRESS.value, agent.pk, now, None
+            )  # fmt: skip
+            WorkItemHistory.objects.create(
+                item_id=item.pk, from_status=status, to_status=item.status, from_owner_id=owner_id,
+                to_owner_id=agent.pk, at=now, actor_label=actor_label(agent), reason="get next",
+            )  # fmt: skip
+            return item, status, owner_id
     return None
 
 
@@ -409,7 +439,12 @@ def start_item(*, item: WorkItem, actor: User) -> WorkItem:
         ).update(status=S.IN_PROGRESS.value, owner_id=actor.pk, started_at=now, snoozed_until=None)
         if claimed != 1:
             raise Refusal("Someone else took this item first", rule="WQ-ALLOCATE")
-        item.refresh_from_db()
+        item.status, item.owner_id, item.started_at, item.snoozed_until = (
+            S.IN_PROGRESS.value,
+            actor.pk,
+            now,
+            None,
+        )
         _record_move(item, before_status, before_owner, actor, "work.item_started", "")
     return item
 
@@ -427,6 +462,12 @@ def _record_move(
         actor_label=actor_label(actor),
         reason=reason[:500],
     )
+    _audit_move(item, before_status, before_owner, actor, action, reason)
+
+
+def _audit_move(
+    item: WorkItem, before_status: str, before_owner: int | None, actor: Actor, action: str, reason: str
+) -> None:
     record_event(
         actor=actor,
         action=action,
@@ -442,22 +483,98 @@ def _locked(item: WorkItem) -> WorkItem:
     return WorkItem.objects.select_for_update().get(pk=item.pk)
 
 
+def _move(
+    item: WorkItem,
+    *,
+    actor: Actor,
+    target: str,
+    action: str,
+    reason: str,
+    changes: Callable[[WorkItem], dict[str, Any]],
+) -> WorkItem:
+    """Move one item to ``target`` (WQ-STATUS, WQ-OWNER), with its history row and audit event.
+
+    The guards decide on the state the caller read (status and owner; the client never changes), and the
+    write applies only while the row still has that state: a conditional UPDATE whose row count is checked,
+    with the history row written by the same statement on PostgreSQL. When the row moved in between, or a
+    guard refuses the caller's copy, the row is read again locked and decided on afresh, so a refusal is
+    always about the current state. Three statements on PostgreSQL when nothing raced: the move with its
+    history, and the audit event (lock the chain head, write).
+    """
+    current = item
+    for is_locked in (False, True):
+        if is_locked:
+            current = _locked(item)
+        try:
+            _may_work(actor, current)
+            _check_move(current, target)
+        except Refusal:
+            if is_locked:
+                raise
+            continue
+        before_status, before_owner = current.status, current.owner_id
+        values = {"status": target, **changes(current)}
+        if _update_unchanged(current, values, actor=actor, reason=reason):
+            for name, value in values.items():
+                setattr(current, name, value)
+            _audit_move(current, before_status, before_owner, actor, action, reason)
+            return current
+    raise Refusal("This work item changed while it was being moved; try again", rule="WQ-STATUS")
+
+
+def _update_unchanged(item: WorkItem, values: dict[str, Any], *, actor: Actor, reason: str) -> bool:
+    """Write ``values`` to the item if its status and owner are still the ones read, and its history row."""
+    at = timezone.now()
+    history = [item.status, values["status"], item.owner_id, values.get("owner_id", item.owner_id), at,
+               actor_label(actor), reason[:500]]  # fmt: skip
+    if connection.vendor != "postgresql":
+        moved = WorkItem.objects.filter(pk=item.pk, status=item.status, owner_id=item.owner_id).update(
+            **values
+        )
+        if moved:
+            WorkItemHistory.objects.create(
+                item_id=item.pk, **dict(zip(_HISTORY_COLUMNS[1:], history, strict=True))
+            )
+        return moved == 1
+    quote = connection.ops.quote_name
+    table = quote(WorkItem._meta.db_table)
+    columns = [str(_ITEM_COLUMNS[name]) for name in values]
+    sql = (
+        f"WITH moved AS (UPDATE {table} SET {', '.join(f'{quote(column)} = %s' for column in columns)} "
+        f"WHERE {quote('id')} = %s AND {quote('status')} = %s AND {quote('owner_id')} IS NOT DISTINCT FROM %s "
+        f"RETURNING {quote('id')}) "
+        f"INSERT INTO {quote(WorkItemHistory._meta.db_table)} ({', '.join(quote(name) for name in _HISTORY_COLUMNS)}) "
+        f"SELECT {quote('id')}, {', '.join('%s' for _ in history)} FROM moved"
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values.values(), item.pk, item.status, item.owner_id, *history])
+        return cursor.rowcount == 1
+
+
+def _taken_by(actor: Actor, item: WorkItem) -> dict[str, Any]:
+    """An unowned item finished or put aside by a person becomes theirs."""
+    if item.owner_id is None and not isinstance(actor, SystemActor):
+        return {"owner_id": actor.pk}
+    return {}
+
+
 def complete_item(*, item: WorkItem, actor: Actor, outcome: str = "") -> WorkItem:
     """Mark an item done, with an optional outcome line."""
+    outcome = outcome.strip()[:300]
     with transaction.atomic():
-        current = _locked(item)
-        _may_work(actor, current)
-        _check_move(current, S.DONE.value)
-        before_status, before_owner = current.status, current.owner_id
-        current.status = S.DONE.value
-        current.completed_at = timezone.now()
-        current.snoozed_until = None
-        current.outcome = outcome.strip()[:300]
-        if current.owner_id is None and not isinstance(actor, SystemActor):
-            current.owner_id = actor.pk
-        current.save(update_fields=["status", "completed_at", "snoozed_until", "outcome", "owner"])
-        _record_move(current, before_status, before_owner, actor, "work.item_completed", current.outcome)
-    return current
+        return _move(
+            item,
+            actor=actor,
+            target=S.DONE.value,
+            action="work.item_completed",
+            reason=outcome,
+            changes=lambda current: {
+                "completed_at": timezone.now(),
+                "snoozed_until": None,
+                "outcome": outcome,
+                **_taken_by(actor, current),
+            },
+        )
 
 
 def snooze_item(*, item: WorkItem, actor: Actor, until: datetime, reason: str = "") -> WorkItem:
@@ -467,17 +584,14 @@ def snooze_item(*, item: WorkItem, actor: Actor, until: datetime, reason: str = 
     if until <= timezone.now():
         raise InvalidInput("A snooze must end in the future", field="until", rule="WQ-SNOOZE")
     with transaction.atomic():
-        current = _locked(item)
-        _may_work(actor, current)
-        _check_move(current, S.SNOOZED.value)
-        before_status, before_owner = current.status, current.owner_id
-        current.status = S.SNOOZED.value
-        current.snoozed_until = until
-        if current.owner_id is None and not isinstance(actor, SystemActor):
-            current.owner_id = actor.pk
-        current.save(update_fields=["status", "snoozed_until", "owner"])
-        _record_move(current, before_status, before_owner, actor, "work.item_snoozed", reason)
-    return current
+        return _move(
+            item,
+            actor=actor,
+            target=S.SNOOZED.value,
+            action="work.item_snoozed",
+            reason=reason,
+            changes=lambda current: {"snoozed_until": until, **_taken_by(actor, current)},
+        )
 
 
 def cancel_item(*, item: WorkItem, actor: Actor, reason: str) -> WorkItem:
@@ -485,31 +599,27 @@ def cancel_item(*, item: WorkItem, actor: Actor, reason: str) -> WorkItem:
     if not reason.strip():
         raise InvalidInput("Say why the item is cancelled", field="reason")
     with transaction.atomic():
-        current = _locked(item)
-        _may_work(actor, current)
-        _check_move(current, S.CANCELLED.value)
-        before_status, before_owner = current.status, current.owner_id
-        current.status = S.CANCELLED.value
-        current.completed_at = timezone.now()
-        current.snoozed_until = None
-        current.save(update_fields=["status", "completed_at", "snoozed_until"])
-        _record_move(current, before_status, before_owner, actor, "work.item_cancelled", reason)
-    return current
+        return _move(
+            item,
+            actor=actor,
+            target=S.CANCELLED.value,
+            action="work.item_cancelled",
+            reason=reason,
+            changes=lambda current: {"completed_at": timezone.now(), "snoozed_until": None},
+        )
 
 
 def release_item(*, item: WorkItem, actor: Actor, reason: str = "") -> WorkItem:
     """Give an item in progress back to the queue (unowned), e.g. at the end of a shift."""
     with transaction.atomic():
-        current = _locked(item)
-        _may_work(actor, current)
-        _check_move(current, S.OPEN.value)
-        before_status, before_owner = current.status, current.owner_id
-        current.status = S.OPEN.value
-        current.owner_id = None
-        current.snoozed_until = None
-        current.save(update_fields=["status", "owner", "snoozed_until"])
-        _record_move(current, before_status, before_owner, actor, "work.item_released", reason)
-    return current
+        return _move(
+            item,
+            actor=actor,
+            target=S.OPEN.value,
+            action="work.item_released",
+            reason=reason,
+            changes=lambda current: {"owner_id": None, "snoozed_until": None},
+        )
 
 
 # ----------------------------------------------------------------------------------------------------
