@@ -81,7 +81,8 @@ def test_uk_default_blocks_until_the_day_after_the_remedy_date(client_a, remedy_
         assert summary.suppressed["UK-DEFAULT"] == 2
     else:
         assert all(rule != "UK-DEFAULT" for _, rule in found.values()), found
-        assert found["recoveries_transfer"] == ("scheduled", "")
+        # the rest of the checklist decides now: the loan was never worked (RECOVERIES-CHECKLIST)
+        assert found["recoveries_transfer"] == ("suppressed", "RECOVERIES-CHECKLIST")
         assert "UK-DEFAULT" not in summary.suppressed
 
 
@@ -110,7 +111,8 @@ def test_uk_default_applies_to_gb_agreements_only(client_a):
 
 def test_uk_default_the_cycle_serves_the_notice_then_places_after_the_remedy_date(client_a):
     """UK-DEFAULT end to end: the cycle raises and sends the default notice on day 0; the day-30 steps fall
-    after its remedy date (service + 14 days at least) and go."""
+    after its remedy date (service + 14 days at least) and UK-DEFAULT no longer refuses them: the placement
+    goes, and the transfer is left to the rest of the recoveries checklist (this loan was never worked)."""
     strategies.import_strategy(text=NOTICE_THEN_PLACE, actor=SETUP)
     loan = make_uk_agreement(client_a)
     cycle.run_cycle(run_date=DAY)
@@ -120,7 +122,10 @@ def test_uk_default_the_cycle_serves_the_notice_then_places_after_the_remedy_dat
     assert later > notice.remedy_on
     summary = cycle.run_cycle(run_date=later)
     assert all(rule != "UK-DEFAULT" for _, rule in steps_of(loan).values()), steps_of(loan)
-    assert steps_of(loan)["recoveries_transfer"] == ("scheduled", "")
+    assert steps_of(loan)["agency_placement"] == ("scheduled", "")
+    assert steps_of(loan)["recoveries_transfer"] == ("suppressed", "RECOVERIES-CHECKLIST")
+    message = ScheduledAction.objects.get(agreement=loan, action="recoveries_transfer").message
+    assert "UK-DEFAULT" not in message and "Contact attempts" in message
     assert "UK-DEFAULT" not in summary.suppressed
 
 

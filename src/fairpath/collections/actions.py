@@ -1,12 +1,16 @@
 """Every change the collections domain makes: keyword-only, explicit actor, one transaction, audit rows.
 
-Holds (BS-START, BS-EFFECT, UK-ADVICE-HOLD, UK-CAPACITY, US-VALIDATION disputes) and the contact log.
-Promises, arrangements and strategies have their own modules (``promises.py``, ``strategies.py``).
+Holds (BS-START, BS-EFFECT, UK-ADVICE-HOLD, UK-CAPACITY, US-VALIDATION disputes), the contact log, notices
+sent by hand and the transfer of fully worked accounts to recoveries. Promises, arrangements and strategies
+have their own modules (``promises.py``, ``strategies.py``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,6 +22,9 @@ from fairpath.collections.policy import check_contact
 from fairpath.collections.rules import ContactDecision
 from fairpath.core.errors import InvalidInput, Refusal
 from fairpath.governance.audit import Actor, actor_label, record_event
+
+if TYPE_CHECKING:
+    from fairpath.collections.workspace.recoveries import MissingItem
 
 
 def _hold(
@@ -276,3 +283,69 @@ def mark_notice_sent(*, notice: NoticeDue, sent_on: date, actor: Actor) -> Notic
             },
         )
     return locked
+
+
+@dataclass
+class RecoveriesTransfers:
+    """What ``transfer_fully_worked_to_recoveries`` did: the agreements moved, and for each one refused every
+    item missing from its checklist."""
+
+    transferred: list[int] = field(default_factory=list)
+    refused: dict[int, list[MissingItem]] = field(default_factory=dict)
+
+
+def transfer_fully_worked_to_recoveries(
+    *, agreement_ids: Sequence[int], on: date, actor: Actor, reason: str
+) -> RecoveriesTransfers:
+    """RECOVERIES-CHECKLIST: move each agreement that was fully worked on ``on`` to recoveries; refuse the rest,
+    each with every missing item and its rule (STATUS-TRANSITION, a hold's rule, UK-FORB, UK-PROPOSAL, a
+    notice still to send, UK-DEFAULT), changing nothing for them.
+
+    The rows are locked in id order, the checklist (``workspace.recoveries.recoveries_checklist``) asked once
+    for all of them under the lock, and each transfer goes through the accounts domain's ``change_status``
+    (STATUS-TRANSITION, history and audit rows) with an audit row of its own keeping the checklist's
+    configuration - as the agent's transfer does. Permission checks are the caller's: the daily cycle's
+    ``recoveries_transfer`` step calls this with its system actor for the accounts whose step is due today.
+    """
+    from fairpath.accounts.actions import change_status
+    from fairpath.collections.workspace.recoveries import config_for, recoveries_checklist
+
+    if not reason.strip():
+        raise InvalidInput("Say why the account goes to recoveries", field="reason")
+    outcome = RecoveriesTransfers()
+    wanted = sorted(set(agreement_ids))
+    if not wanted:
+        return outcome
+    with transaction.atomic():
+        locked = [
+            agreement
+            for start in range(0, len(wanted), 900)
+            for agreement in Agreement.objects.select_for_update()
+            .filter(pk__in=wanted[start : start + 900])
+            .order_by("id")
+        ]
+        checklist = recoveries_checklist([agreement.pk for agreement in locked], on)
+        configs = config_for(agreement.client_id for agreement in locked)
+        for agreement in locked:
+            missing = checklist.get(agreement.pk, [])
+            if missing:
+                outcome.refused[agreement.pk] = missing
+                continue
+            previous = agreement.status
+            change_status(
+                agreement=agreement, to_status="recoveries", actor=actor, reason=reason[:500], on=on
+            )
+            record_event(
+                actor=actor,
+                action="collections.transferred_to_recoveries",
+                obj=agreement,
+                before={"status": previous},
+                after={
+                    "status": "recoveries",
+                    "checklist": "complete",
+                    "config": vars(configs[agreement.client_id]),
+                },
+                reason=reason[:500],
+            )
+            outcome.transferred.append(agreement.pk)
+    return outcome

@@ -63,7 +63,8 @@ from fairpath.collections.models import (
     TreatmentState,
 )
 from fairpath.collections.policy import gather_facts
-from fairpath.collections.workspace.recoveries import recoveries_checklist
+from fairpath.collections.workspace.recoveries import RULE as RECOVERIES_RULE
+from fairpath.collections.workspace.recoveries import MissingItem, recoveries_checklist
 from fairpath.core.errors import InvalidInput, Refusal
 from fairpath.governance.audit import Actor, PendingEvent, SystemActor, actor_label, record_events_bulk
 
@@ -476,6 +477,8 @@ class ShardWork:
         self.events: list[PendingEvent] = []
         # UK-DEFAULT per GB agreement asked about: None when termination-type steps may go, else the reason.
         self.termination_blocks: dict[int, str | None] = {}
+        # RECOVERIES-CHECKLIST per agreement with a recoveries transfer asked about: what is missing.
+        self.checklists: dict[int, list[Any]] = {}
 
     def run(self) -> ShardResult:
         self.load()
@@ -1276,7 +1279,12 @@ class ShardWork:
                 proposal.agreement_id
                 for key, proposal in zip(keys, proposals, strict=True)
                 if proposal.step.action in ENFORCEMENT_ACTIONS and key not in existing
-            ]
+            ],
+            transfers=[
+                proposal.agreement_id
+                for key, proposal in zip(keys, proposals, strict=True)
+                if proposal.step.action == "recoveries_transfer" and key not in existing
+            ],
         )
         actions: list[PlannedAction] = []
         default_steps: dict[int, PlannedAction] = {}
@@ -1320,6 +1328,7 @@ class ShardWork:
             else:
                 self.result.suppressed[decision.rule or "unknown"] += 1
         self.raise_default_notices(default_steps)
+        actions = self.transfer_to_recoveries(actions)
         ids = insert_rows(ScheduledAction, ACTION_COLUMNS, [action.row(self.as_of) for action in actions])
         for action, pk in zip(actions, ids, strict=True):
             action.pk = pk
@@ -1357,25 +1366,28 @@ class ShardWork:
             new_notices.append(notice)
         self._save_notices(new_notices)
 
-    def load_termination_blocks(self, agreement_ids: Sequence[int]) -> None:
+    def load_termination_blocks(self, agreement_ids: Sequence[int], transfers: Sequence[int] = ()) -> None:
         """UK-DEFAULT for the GB agreements among ``agreement_ids`` not asked about yet, in one set-based call
         of the recoveries checklist (its UK-DEFAULT items: no default notice served, or the remedy date not
-        yet passed) - the one place that rule is written, so the cycle never decides it differently."""
-        wanted = sorted(
-            {
-                agreement_id
-                for agreement_id in agreement_ids
-                if agreement_id not in self.termination_blocks
-                and (facts := self.facts.get(agreement_id)) is not None
-                and facts.country == "GB"
-            }
-        )
+        yet passed) - the one place that rule is written, so the cycle never decides it differently. The same
+        call answers the whole checklist (RECOVERIES-CHECKLIST) for the agreements among ``transfers``."""
+        blocks = {
+            agreement_id
+            for agreement_id in agreement_ids
+            if agreement_id not in self.termination_blocks
+            and (facts := self.facts.get(agreement_id)) is not None
+            and facts.country == "GB"
+        }
+        lists = {agreement_id for agreement_id in transfers if agreement_id not in self.checklists}
+        wanted = sorted(blocks | lists)
         if not wanted:
             return
         checklist = recoveries_checklist(wanted, self.as_of)
-        for agreement_id in wanted:
+        for agreement_id in sorted(blocks):
             reasons = [item.label for item in checklist.get(agreement_id, []) if item.rule == "UK-DEFAULT"]
             self.termination_blocks[agreement_id] = "; ".join(reasons) or None
+        for agreement_id in lists:
+            self.checklists[agreement_id] = checklist.get(agreement_id, [])
 
     def decide(self, agreement_id: int, action: str) -> rules.ContactDecision:
         if action in INTERNAL_ACTIONS:
@@ -1392,9 +1404,54 @@ class ShardWork:
                 return rules.refused("UK-DEFAULT", f"No termination-type step yet: {blocked}")
         channel = strategies.ACTION_CHANNELS[action] or "letter"
         purpose = strategies.ACTION_PURPOSES.get(action, "collections")
-        return rules.decide(
+        decision = rules.decide(
             facts, channel=channel, at=self.planned_moment(facts, channel), party="customer", purpose=purpose
         )
+        if decision.allowed and action == "recoveries_transfer":
+            self.load_termination_blocks([], transfers=[agreement_id])  # guard() asked for the whole shard
+            missing = self.checklists.get(agreement_id, [])
+            if missing:
+                return rules.refused(RECOVERIES_RULE, _not_fully_worked(missing))
+        return decision
+
+    def transfer_to_recoveries(self, actions: list[PlannedAction]) -> list[PlannedAction]:
+        """RECOVERIES-CHECKLIST: the recoveries transfers allowed today (the checklist passed) are carried out
+        through the collections action (``transfer_fully_worked_to_recoveries``: the checklist asked again
+        under the rows' lock, ``change_status``, audit rows), with the cycle's system actor and only for the
+        accounts whose step is due; each such step is done. One the action still refuses is suppressed naming
+        the missing items (a refused retry is left unwritten, as ``guard`` does)."""
+        due: dict[int, list[PlannedAction]] = defaultdict(list)
+        for action in actions:
+            if action.action == "recoveries_transfer" and action.status == ScheduledAction.Status.SCHEDULED:
+                due[action.agreement_id].append(action)
+        if not due or self.read_only:
+            return actions
+        from fairpath.collections.actions import transfer_fully_worked_to_recoveries
+
+        outcome = transfer_fully_worked_to_recoveries(
+            agreement_ids=sorted(due),
+            on=self.as_of,
+            actor=self.actor,
+            reason=f"Daily cycle {self.as_of}: the strategy's recoveries transfer step, the checklist complete",
+        )
+        for agreement_id in outcome.transferred:
+            for action in due[agreement_id]:
+                action.status, action.message = ScheduledAction.Status.DONE.value, "Transferred to recoveries"
+            self.agreements[agreement_id]["status"] = account_rules.AgreementStatus.RECOVERIES.value
+        dropped: set[str] = set()
+        for agreement_id, missing in outcome.refused.items():
+            message = _not_fully_worked(missing)
+            for action in due[agreement_id]:
+                self.result.actions_scheduled -= 1
+                if action.key.endswith(RETRY_SUFFIX):
+                    self.result.retried -= 1
+                    self.result.retries_suppressed[RECOVERIES_RULE] += 1
+                    dropped.add(action.key)
+                    continue
+                action.status, action.rule = ScheduledAction.Status.SUPPRESSED.value, RECOVERIES_RULE
+                action.message = message
+                self.result.suppressed[RECOVERIES_RULE] += 1
+        return [action for action in actions if action.key not in dropped]
 
     def planned_moment(self, facts: rules.ContactFacts, channel: str) -> datetime:
         """US-HOURS / UK-CONTACT: the moment a step of the day will go - 10:00 in the customer's own time
@@ -1431,6 +1488,17 @@ class ShardWork:
         if specs:
             create_work_items(specs=specs, actor=self.actor)
             self.result.work_items += len(specs)
+
+
+def _not_fully_worked(missing: Sequence[MissingItem], limit: int = 300) -> str:
+    """RECOVERIES-CHECKLIST: every missing item with its rule, to fit a step's message (whole items only)."""
+    text = "Missing: "
+    for number, item in enumerate(missing):
+        part = ("; " if number else "") + str(item)
+        if len(text) + len(part) > limit - 3:
+            return text + "; …" if number else (text + part)[: limit - 1] + "…"
+        text += part
+    return text
 
 
 def _previous_statement(first_due_on: date, statement_on: date) -> date:
