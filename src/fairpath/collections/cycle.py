@@ -62,7 +62,7 @@ from fairpath.collections.models import (
     StrategyVersion,
     TreatmentState,
 )
-from fairpath.collections.policy import gather_facts
+from fairpath.collections.policy import FactsOnDemand
 from fairpath.collections.workspace.recoveries import RULE as RECOVERIES_RULE
 from fairpath.collections.workspace.recoveries import MissingItem, recoveries_checklist
 from fairpath.core.errors import InvalidInput, Refusal
@@ -541,11 +541,8 @@ class ShardWork:
                     "agreement_id", "arrears_minor", "missed_payments", "days_past_due", "bucket"
                 )
             }
-        self.facts = gather_facts(
-            at=_local_noon(self.as_of, "UTC"),
-            id_range=(shard.first_id, shard.last_id),
-            client_ids=shard.client_ids,
-        )
+        # the guard's facts, gathered for the agreements a step or notice of the day asks about
+        self.facts = FactsOnDemand(at=_local_noon(self.as_of, "UTC"))
         self.holds = defaultdict(list)
         # BS-EFFECT / UK-NOSIA-LATE periods with the day each became known, for giving back charges
         self.not_payable: dict[str, dict[int, list[NotPayable]]] = {
@@ -644,7 +641,7 @@ class ShardWork:
             )
             new_holds.append(hold)
             self.holds[agreement_id].append(rules.HoldPeriod(rules.HoldKind.DISPUTE, since, None))
-            self.facts[agreement_id].holds.append(rules.HoldPeriod(rules.HoldKind.DISPUTE, since, None))
+            self.facts.add_hold(agreement_id, rules.HoldPeriod(rules.HoldKind.DISPUTE, since, None))
         Hold.objects.bulk_create(new_holds, batch_size=BATCH)
         self.result.state_changes += len(new_holds)
 
@@ -1004,6 +1001,7 @@ class ShardWork:
             id_range=(self.shard.first_id, self.shard.last_id),
             client_ids=self.shard.client_ids,
         )
+        self.facts.need(request.agreement_id for request in found)
         new: list[NoticeDue] = []
         for request in found:
             row = self.agreements.get(request.agreement_id)
@@ -1267,6 +1265,7 @@ class ShardWork:
         is counted under ``retries_suppressed`` (its first refusal stays as it was); an allowed retry is
         written as a step of its own, keyed after the refused one."""
         keys = [proposal.key for proposal in proposals]
+        self.facts.need(proposal.agreement_id for proposal in proposals)
         existing = set()
         for start in range(0, len(keys), 900):
             existing |= set(

@@ -34,6 +34,7 @@ from fairpath.core.errors import InvalidInput
 
 __all__ = [
     "ContactDecision",
+    "FactsOnDemand",
     "PlannedContact",
     "check_contact",
     "check_contacts_bulk",
@@ -88,6 +89,51 @@ def gather_facts(
     for chunk in _chunks(ids):
         _gather(Q(id__in=chunk), at, party, facts)
     return facts
+
+
+class FactsOnDemand:
+    """The guard's facts for a batch's agreements, gathered in bulk for those actually asked about.
+
+    On most nights only a few thousand of a million accounts have a contact to decide; gathering facts for
+    every account of a shard was a third of the cycle's CPU. Callers say which agreements they are about to
+    ask about (``need``, one set-based ``gather_facts`` for the missing ones); ``get`` of one not yet
+    gathered gathers it alone, so a forgotten ``need`` costs queries, never a wrong answer. Holds the batch
+    starts before the facts are read (``add_hold``) are added to whatever is gathered later.
+    """
+
+    def __init__(self, *, at: datetime, party: str = rules.Party.CUSTOMER.value) -> None:
+        self.at = at
+        self.party = party
+        self._facts: dict[int, rules.ContactFacts] = {}
+        self._asked: set[int] = set()
+        self._new_holds: dict[int, list[rules.HoldPeriod]] = {}
+
+    def need(self, agreement_ids: Iterable[int]) -> None:
+        missing = sorted(set(agreement_ids) - self._asked)
+        if not missing:
+            return
+        self._asked.update(missing)
+        gathered = gather_facts(missing, at=self.at, party=self.party)
+        for agreement_id, facts in gathered.items():  # a hold already stored is read back: not twice
+            facts.holds.extend(h for h in self._new_holds.get(agreement_id, []) if h not in facts.holds)
+        self._facts.update(gathered)
+
+    def get(self, agreement_id: int) -> rules.ContactFacts | None:
+        self.need([agreement_id])
+        return self._facts.get(agreement_id)
+
+    def __getitem__(self, agreement_id: int) -> rules.ContactFacts:
+        found = self.get(agreement_id)
+        if found is None:
+            raise KeyError(agreement_id)
+        return found
+
+    def add_hold(self, agreement_id: int, hold: rules.HoldPeriod) -> None:
+        """A hold started by this batch: part of the facts whether they were gathered already or not."""
+        if agreement_id in self._facts:
+            self._facts[agreement_id].holds.append(hold)
+        elif agreement_id not in self._asked:
+            self._new_holds.setdefault(agreement_id, []).append(hold)
 
 
 def _gather(scope: Q, at: datetime, party: str, facts: dict[int, rules.ContactFacts]) -> None:
