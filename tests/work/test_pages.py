@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from fairpath.governance.models import AuditEvent
@@ -113,13 +114,17 @@ def test_console_query_count_does_not_grow_with_items(client_a, web_as, django_a
     http = web_as(leader)
     _fill(client_a, 5, agents[0])
     http.get("/work/console/")
-    with django_assert_max_num_queries(15):
+    cache.clear()  # the backlog figures and the trend's earlier days are counted again: the most it reads
+    with django_assert_max_num_queries(16):
         http.get("/work/console/")
     for agent in agents[1:]:
         _fill(client_a, 40, agent)
-    with django_assert_max_num_queries(15):
+    cache.clear()
+    with django_assert_max_num_queries(16):
         response = http.get("/work/console/")
     assert response.status_code == 200
+    with django_assert_max_num_queries(12):  # within the minute: only what is read live
+        http.get("/work/console/")
 
 
 def test_my_work_query_count_does_not_grow(client_a, web_as, django_assert_max_num_queries):

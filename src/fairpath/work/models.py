@@ -150,6 +150,8 @@ class WorkItem(ClientOwned):
             models.Index(fields=["owner", "status"], name="workitem_owner_status"),
             models.Index(fields=["client", "status", "created_at"], name="workitem_client_status"),
             models.Index(fields=["completed_at"], name="workitem_completed"),
+            # The console's trend counts today's new items; the days before are kept for the day.
+            models.Index(fields=["created_at"], name="workitem_created"),
             models.Index(fields=["object_type", "object_id"], name="workitem_subject"),
             # The console's "at risk" list: the active items due soonest, read in due order (top N).
             models.Index(

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncHour
 from django.utils import timezone
@@ -132,13 +133,47 @@ class Console:
     at_risk: list[WorkItem]
     trend: list[TrendPoint]
     people: list[User] = field(default_factory=list)
+    #: When the backlog, the at-risk count and today's trend figures were counted (at most ``BACKLOG_FRESH`` ago).
+    counted_at: datetime | None = None
+    at_risk_count: int = 0
+    at_risk_offset: int = 0
+    page_size: int = 0
+
+    @property
+    def at_risk_next(self) -> int | None:
+        """Where the next page of the at-risk list starts, when this one is full."""
+        return self.at_risk_offset + self.page_size if len(self.at_risk) == self.page_size else None
+
+    @property
+    def at_risk_previous(self) -> int:
+        return max(self.at_risk_offset - self.page_size, 0)
 
 
 HOURS_SHOWN = 8
 TREND_DAYS = 14
+#: Rows of the at-risk list per page: each row carries a reassign menu of the whole team.
+AT_RISK_PAGE = 50
+#: The backlog aggregates every active item (125k on a 1M book): counted at most once this many seconds per
+#: set of clients and queues, and the page says when.
+BACKLOG_FRESH = 60
 
 
-def console(user: Any, now: datetime | None = None) -> Console:
+@dataclass
+class BacklogCount:
+    """The figures that read every active item, counted together at ``at``."""
+
+    at: datetime
+    rows: list[BacklogRow]
+    active: int
+    at_risk: int
+    created_today: int
+    finished_today: int
+
+
+def console(user: Any, now: datetime | None = None, *, at_risk_offset: int = 0) -> Console:
+    """The console: who works on what and done per hour read live; the backlog by age band and queue, the
+    number at risk and today's trend figures counted at most once a minute (``counted_at`` says when); the
+    trend's earlier days once a day; the at-risk list (live) ``AT_RISK_PAGE`` rows from ``at_risk_offset``."""
     now = now or timezone.now()
     items = visible_items(user)
     working_now = list(
@@ -162,11 +197,13 @@ def console(user: Any, now: datetime | None = None) -> Console:
         for username, counts in sorted(by_agent.items())
     ]
     queues = queues_for(user)
-    backlog, active = _backlog(items, queues, now)
+    client_ids = client_ids_for(user)
+    counted = _counted(items, queues, now, client_ids)
+    at_risk_offset = max(at_risk_offset, 0)
     at_risk = list(
         items.filter(status__in=ACTIVE, due_at__lt=now + rules.AT_RISK_WINDOW)
         .select_related("owner", "client")
-        .order_by("due_at", "id")[:LIST_LIMIT]
+        .order_by("due_at", "id")[at_risk_offset : at_risk_offset + AT_RISK_PAGE]
     )
     return Console(
         now=now,
@@ -174,11 +211,29 @@ def console(user: Any, now: datetime | None = None) -> Console:
         hours=hours,
         done_per_hour=done_per_hour,
         age_bands=[label for label, _, _ in rules.AGE_BANDS],
-        backlog=backlog,
+        backlog=counted.rows,
         at_risk=at_risk,
-        trend=_trend(items, now, active),
+        trend=_trend(items, counted, client_ids),
         people=assignable_people(user),
+        counted_at=counted.at,
+        at_risk_count=counted.at_risk,
+        at_risk_offset=at_risk_offset,
+        page_size=AT_RISK_PAGE,
     )
+
+
+def _counted(
+    items: QuerySet[WorkItem], queues: list[Queue], now: datetime, client_ids: frozenset[int]
+) -> BacklogCount:
+    """The backlog figures of these clients and queues, from the cache when counted less than a minute ago."""
+    clients = ",".join(str(client_id) for client_id in sorted(client_ids))
+    shape = ",".join(f"{queue.pk}@{queue.updated_at.timestamp()}" for queue in queues)
+    key = f"work:backlog:{clients}:{shape}"
+    counted = cache.get(key)
+    if counted is None or not (now - timedelta(seconds=BACKLOG_FRESH) <= counted.at <= now):
+        counted = _count_backlog(items, queues, now)
+        cache.set(key, counted, timeout=BACKLOG_FRESH)
+    return counted
 
 
 def _aware(hours: list[datetime]) -> list[datetime]:
@@ -192,9 +247,10 @@ def _band_q(now: datetime, lower: timedelta, upper: timedelta | None) -> Q:
     return condition
 
 
-def _backlog(items: QuerySet[WorkItem], queues: list[Queue], now: datetime) -> tuple[list[BacklogRow], int]:
-    """Active items by age band, for every item and for each queue, and all active items: one aggregate
-    query (the trend starts from that total, so it does not count the backlog again)."""
+def _count_backlog(items: QuerySet[WorkItem], queues: list[Queue], now: datetime) -> BacklogCount:
+    """Active items by age band, for every item and for each queue, all active items and those at risk: one
+    aggregate query; today's items created and finished: two more, through the creation and completion
+    indexes (the trend walks back from these, so it does not count the backlog again)."""
     groups: list[tuple[str, Q]] = [("All work", Q())] + [
         (queue.name, queue_filter(queue, now)) for queue in queues
     ]
@@ -204,40 +260,79 @@ def _backlog(items: QuerySet[WorkItem], queues: list[Queue], now: datetime) -> t
             aggregates[f"g{group_index}_b{band_index}"] = Count(
                 "id", filter=group_q & _band_q(now, lower, upper)
             )
-    counts = items.filter(status__in=ACTIVE).aggregate(**aggregates, active=Count("id"))
+    counts = items.filter(status__in=ACTIVE).aggregate(
+        **aggregates,
+        active=Count("id"),
+        at_risk=Count("id", filter=Q(due_at__lt=now + rules.AT_RISK_WINDOW)),
+    )
     rows = []
     for group_index, (name, _) in enumerate(groups):
         values = [counts[f"g{group_index}_b{band_index}"] or 0 for band_index in range(len(rules.AGE_BANDS))]
         rows.append(BacklogRow(name, values, sum(values)))
-    return rows, counts["active"] or 0
+    today = timezone.localdate(now)
+    created, finished = _per_day(items, _day_start(today), None)
+    return BacklogCount(
+        at=now,
+        rows=rows,
+        active=counts["active"] or 0,
+        at_risk=counts["at_risk"] or 0,
+        created_today=created.get(today, 0),
+        finished_today=finished.get(today, 0),
+    )
 
 
-def _trend(items: QuerySet[WorkItem], now: datetime, backlog_now: int) -> list[TrendPoint]:
+def _trend(items: QuerySet[WorkItem], counted: BacklogCount, client_ids: frozenset[int]) -> list[TrendPoint]:
     """Items created and finished per day over the last fortnight, and the backlog left at each day's end
-    (walked back from ``backlog_now``, the active items now)."""
-    first_day = timezone.localdate(now) - timedelta(days=TREND_DAYS - 1)
-    start = timezone.make_aware(datetime.combine(first_day, datetime.min.time()))
+    (walked back from the backlog as counted).
+
+    A day that has ended never changes (an item's creation and its finish are written once, and items are
+    never deleted), so the days before today are counted once a day per set of clients and kept in the cache
+    until midnight; today's two figures come with the backlog count.
+    """
+    today = timezone.localdate(counted.at)
+    first_day = today - timedelta(days=TREND_DAYS - 1)
+    key = f"work:trend:{today.isoformat()}:{','.join(str(client_id) for client_id in sorted(client_ids))}"
+    past = cache.get(key)
+    if past is None:
+        past = _per_day(items, _day_start(first_day), _day_start(today))
+        seconds_left = (_day_start(today + timedelta(days=1)) - counted.at).total_seconds()
+        cache.set(key, past, timeout=max(int(seconds_left), 1))
+    created, finished = dict(past[0]), dict(past[1])
+    created[today], finished[today] = counted.created_today, counted.finished_today
+    days = [first_day + timedelta(days=index) for index in range(TREND_DAYS)]
+    points: list[TrendPoint] = []
+    backlog = counted.active
+    for day in reversed(days):  # walk back from today's backlog
+        points.append(TrendPoint(day, created.get(day, 0), finished.get(day, 0), backlog))
+        backlog = backlog - created.get(day, 0) + finished.get(day, 0)
+    return list(reversed(points))
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+def _per_day(
+    items: QuerySet[WorkItem], start: datetime, end: datetime | None
+) -> tuple[dict[date, int], dict[date, int]]:
+    """Items created, and items finished (done or cancelled), per local day from ``start`` up to ``end``."""
+    created_in = Q(created_at__gte=start) & (Q(created_at__lt=end) if end else Q())
+    finished_in = Q(completed_at__gte=start) & (Q(completed_at__lt=end) if end else Q())
     created = dict(
-        items.filter(created_at__gte=start)
+        items.filter(created_in)
         .annotate(day=TruncDate("created_at"))
         .values("day")
         .annotate(n=Count("id"))
         .values_list("day", "n")
     )
     finished = dict(
-        items.filter(completed_at__gte=start, status__in=[S.DONE.value, S.CANCELLED.value])
+        items.filter(finished_in, status__in=[S.DONE.value, S.CANCELLED.value])
         .annotate(day=TruncDate("completed_at"))
         .values("day")
         .annotate(n=Count("id"))
         .values_list("day", "n")
     )
-    days = [first_day + timedelta(days=index) for index in range(TREND_DAYS)]
-    points: list[TrendPoint] = []
-    backlog = backlog_now
-    for day in reversed(days):  # walk back from today's backlog
-        points.append(TrendPoint(day, created.get(day, 0), finished.get(day, 0), backlog))
-        backlog = backlog - created.get(day, 0) + finished.get(day, 0)
-    return list(reversed(points))
+    return created, finished
 
 
 # ----------------------------------------------------------------------------------------------------

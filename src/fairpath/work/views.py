@@ -10,6 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
 from fairpath.core.errors import Refusal
@@ -131,13 +133,33 @@ def snooze_item(request: HttpRequest, item_id: int) -> HttpResponse:
 # Team leader console
 
 
+def owner_options(people: list[User]) -> SafeString:
+    """The options of the reassign menus, rendered once per page and reused on every row (escaped here)."""
+    return format_html_join(
+        "", '<option value="{}">{}</option>', ((person.pk, person.display_name) for person in people)
+    )
+
+
+def _row_context(people: list[User]) -> dict[str, Any]:
+    """What each reassignable row needs: the owner menu and the base of its links (one reverse, not two a row)."""
+    return {
+        "owner_options": owner_options(people),
+        "item_base": reverse("work:reassign_item", args=[0]).removesuffix("0/reassign/"),
+    }
+
+
 @requires("work.view_team_console")
 def team_console(request: HttpRequest) -> HttpResponse:
-    board = selectors.console(request.user)
+    offset = request.GET.get("risk", "")
+    board = selectors.console(request.user, at_risk_offset=int(offset) if offset.isdigit() else 0)
     return render(
         request,
         "work/team_console.html",
-        {"board": board, "can_reassign": request.user.has_perm("work.reassign_workitem")},
+        {
+            "board": board,
+            "can_reassign": request.user.has_perm("work.reassign_workitem"),
+            **_row_context(board.people),
+        },
     )
 
 
@@ -166,7 +188,7 @@ def reassign_item(request: HttpRequest, item_id: int) -> HttpResponse:
         return render(
             request,
             "work/_reassigned.html",
-            {"item": item, "people": selectors.assignable_people(request.user), "can_reassign": True},
+            {"item": item, "can_reassign": True, **_row_context(selectors.assignable_people(request.user))},
         )
     messages.success(request, f"Reassigned: {item.title}")
     return redirect("work:team_console")
