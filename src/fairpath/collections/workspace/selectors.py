@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Case, F, Prefetch, Q, When, Window
+from django.db.models.functions import RowNumber
 
 from fairpath.accounts.models import Agreement, ThirdParty
 from fairpath.accounts.selectors import agreements_for
@@ -26,6 +27,7 @@ from fairpath.collections.models import (
     SettlementOffer,
 )
 from fairpath.collections.policy import gather_facts
+from fairpath.collections.workspace.end_of_contract import PRODUCTS as END_OF_CONTRACT_PRODUCTS
 from fairpath.collections.workspace.recoveries import recoveries_checklist
 from fairpath.collections.workspace.third_parties import disclosure_of
 
@@ -163,22 +165,16 @@ def build(agreement: Agreement, *, now: datetime, today: date, user_id: int | No
                 Q(agreement=agreement) | Q(agreement__isnull=True, customer=customer)
             ).order_by("-received_at", "-id")[:HISTORY]
         ),
-        "next_actions": list(
-            ScheduledAction.objects.filter(
-                agreement=agreement, status=ScheduledAction.Status.SCHEDULED
-            ).order_by("run_date", "id")[:HISTORY]
-        ),
-        "suppressed": list(
-            ScheduledAction.objects.filter(
-                agreement=agreement, status=ScheduledAction.Status.SUPPRESSED
-            ).order_by("-run_date", "-id")[:HISTORY]
-        ),
+        **_next_and_suppressed(agreement),
         "notices_due": list(NoticeDue.objects.filter(agreement=agreement)[:HISTORY]),
         "notices_sent": list(StatutoryNotice.objects.filter(agreement=agreement)[:HISTORY]),
         "settlements": list(
             SettlementOffer.objects.filter(agreement=agreement).select_related("approval")[:HISTORY]
         ),
-        "charges": list(EndOfContractCharge.objects.filter(agreement=agreement)[:HISTORY]),
+        # Only end-of-contract products can have charges (UK-CHARGES: recording one is refused otherwise).
+        "charges": list(EndOfContractCharge.objects.filter(agreement=agreement)[:HISTORY])
+        if agreement.product in END_OF_CONTRACT_PRODUCTS
+        else [],
         "third_parties": [
             party for party in customer.third_parties.all() if party.agreement_id in (None, agreement.pk)
         ],
@@ -188,3 +184,31 @@ def build(agreement: Agreement, *, now: datetime, today: date, user_id: int | No
         else None,
     }
     return space
+
+
+def _next_and_suppressed(agreement: Agreement) -> dict[str, list[ScheduledAction]]:
+    """The next scheduled actions (soonest first) and the latest suppressed ones (newest first), up to
+    ``HISTORY`` of each, in one query: rows numbered within their status, in each status's own order."""
+    scheduled, suppressed = ScheduledAction.Status.SCHEDULED, ScheduledAction.Status.SUPPRESSED
+    is_scheduled = Q(status=scheduled)
+    rows = list(
+        ScheduledAction.objects.filter(agreement=agreement, status__in=[scheduled, suppressed])
+        .annotate(
+            place=Window(
+                RowNumber(),
+                partition_by=[F("status")],
+                order_by=[
+                    Case(When(is_scheduled, then=F("run_date"))).asc(),
+                    Case(When(is_scheduled, then=F("id"))).asc(),
+                    F("run_date").desc(),
+                    F("id").desc(),
+                ],
+            )
+        )
+        .filter(place__lte=HISTORY)
+        .order_by("status", "place")
+    )
+    return {
+        "next_actions": [row for row in rows if row.status == scheduled],
+        "suppressed": [row for row in rows if row.status == suppressed],
+    }
