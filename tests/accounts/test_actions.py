@@ -317,6 +317,21 @@ def test_recompute_derives_arrears_buckets_and_status(loan, client_a):
     assert BucketHistory.objects.filter(agreement=loan).count() == 3
 
 
+def test_recompute_of_a_shard_leaves_the_rest_of_the_book_alone(loan, client_a):
+    """The cycle recomputes each shard's arrears in the shard's transaction: the id range bounds it, and
+    shards one by one end where the whole book at once does."""
+    other = make_agreement(loan.customer)
+    actions.recompute_arrears(client_ids=[client_a.id], as_of=date(2024, 3, 1), id_range=(loan.pk, loan.pk))
+    assert list(ArrearsState.objects.values_list("agreement_id", flat=True)) == [loan.pk]
+    actions.recompute_arrears(client_ids=[client_a.id], as_of=date(2024, 3, 1), id_range=(other.pk, other.pk))
+    by_shard = sorted(ArrearsState.objects.values_list("agreement_id", "arrears_minor", "days_past_due"))
+    assert actions.recompute_arrears(client_ids=[client_a.id], as_of=date(2024, 3, 1)).states_written == 0
+    assert by_shard == sorted(
+        ArrearsState.objects.values_list("agreement_id", "arrears_minor", "days_past_due")
+    )
+    assert [row[1] for row in by_shard] == [20_000, 20_000]
+
+
 def test_recompute_is_idempotent(loan, client_a):
     first = actions.recompute_arrears(client_ids=[client_a.id], as_of=date(2024, 4, 2))
     history = BucketHistory.objects.count(), StatusHistory.objects.count(), AuditEvent.objects.count()

@@ -196,7 +196,7 @@ def test_cycle_command_prints_json_and_refuses_an_earlier_date(client_a, tmp_pat
     assert summary["accounts"] == 1 and summary["actions_scheduled"] == 1 and "seconds" in summary
     phases = summary["phases"]  # where the night went, step by step
     assert list(phases) == [
-        "arrears", "shards", "release_messages", "send_notices", "send_messages", "snapshots"
+        "shards", "release_messages", "send_notices", "send_messages", "snapshots"
     ]  # fmt: skip
     assert all(0 <= seconds <= summary["seconds"] for seconds in phases.values())
     result = CliRunner().invoke(cli(), ["cycle", "--date", "2024-03-09"])

@@ -15,7 +15,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
 from django.db import connection, transaction
-from django.db.models import Count, F, Min, Sum
+from django.db.models import Count, F, Min, Q, Sum
 from django.utils import timezone
 
 from fairpath.accounts import rules
@@ -1094,8 +1094,12 @@ def recompute_arrears(
     as_of: date,
     actor: Actor | None = None,
     bands: rules.BucketBands = rules.DEFAULT_BUCKETS,
+    id_range: tuple[int, int] | None = None,
 ) -> RecomputeSummary:
     """ARREARS-DPD / ARREARS-BUCKET: recompute every agreement's arrears state of these clients, in bulk.
+
+    ``id_range`` (inclusive agreement ids) limits it to one shard of the book: the daily cycle recomputes
+    each shard in that shard's own transaction, so the shards' processes share the work.
 
     One aggregate query over the schedule, one read of the current states, and batched writes of only the
     rows that changed; a bucket history row is written only when the bucket changes, so running it twice
@@ -1106,13 +1110,16 @@ def recompute_arrears(
     ids = sorted(set(client_ids))
     label = actor_label(actor)
     with transaction.atomic():
+        within = Q() if id_range is None else Q(agreement_id__gte=id_range[0], agreement_id__lte=id_range[1])
         agreements = {
             row[0]: row[1:]
-            for row in Agreement.objects.filter(client_id__in=ids).values_list("id", "client_id", "status")
+            for row in Agreement.objects.filter(
+                client_id__in=ids, **({} if id_range is None else {"id__range": id_range})
+            ).values_list("id", "client_id", "status")
         }
         owed = (
             ScheduleInstalment.objects.filter(
-                client_id__in=ids, due_on__lt=as_of, amount_paid_minor__lt=F("amount_due_minor")
+                within, client_id__in=ids, due_on__lt=as_of, amount_paid_minor__lt=F("amount_due_minor")
             )
             .values("agreement_id")
             .annotate(
@@ -1132,7 +1139,7 @@ def recompute_arrears(
             )
         current: dict[int, tuple[Any, ...]] = {}
         state_ids: dict[int, int] = {}
-        for state_id, agreement_id, *values in ArrearsState.objects.filter(client_id__in=ids).values_list(
+        for state_id, agreement_id, *values in ArrearsState.objects.filter(within, client_id__in=ids).values_list(
             "id", "agreement_id", "arrears_minor", "missed_payments", "days_past_due", "oldest_unpaid_due_on",
             "bucket",
         ):  # fmt: skip
@@ -1206,7 +1213,8 @@ def recompute_arrears(
                 object_type="accounts.arrearsstate",
                 object_id=f"client:{client_id}",
                 client_id=client_id,
-                after={"as_of": as_of.isoformat(), "states_written": changes},
+                after={"as_of": as_of.isoformat(), "states_written": changes}
+                | ({} if id_range is None else {"agreements": list(id_range)}),
             )
     return RecomputeSummary(len(agreements), len(new_states), len(history), status_rows)
 

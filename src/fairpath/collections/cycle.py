@@ -1,7 +1,7 @@
 """The daily collections cycle: set-based, sharded, idempotent and crash-safe.
 
-For a date D (the end of that day): recompute arrears for the whole book (the accounts domain's
-set-based ``recompute_arrears``), then for each shard of agreements (an id range), in one transaction:
+For a date D (the end of that day), for each shard of agreements (an id range), in one transaction:
+recompute the shard's arrears (the accounts domain's set-based ``recompute_arrears``), then
 
 1. start and end holds: an open dispute starts a US-VALIDATION hold; a breathing space moves the status
    to breathing space and back when it ends (BS-START, BS-EFFECT);
@@ -313,8 +313,6 @@ def run_cycle(
         )
     client_ids = _client_ids(client)
     phases: dict[str, float] = {}
-    with _timed(phases, "arrears"):
-        recompute_arrears(client_ids=client_ids, as_of=run_date, actor=actor)
     resumable = (
         CycleRun.objects.filter(run_date=run_date, client=client, status=CycleRun.Status.RUNNING)
         .order_by("-id")
@@ -481,6 +479,14 @@ class ShardWork:
         self.checklists: dict[int, list[Any]] = {}
 
     def run(self) -> ShardResult:
+        # ARREARS-DPD: the shard's arrears as of the run date, in its own transaction (so the shards'
+        # processes share the book's recompute); everything below reads them
+        recompute_arrears(
+            client_ids=self.shard.client_ids,
+            as_of=self.as_of,
+            actor=self.actor,
+            id_range=(self.shard.first_id, self.shard.last_id),
+        )
         self.load()
         self.result.accounts = len(self.agreements)
         if not self.agreements:
