@@ -38,3 +38,20 @@ def test_any_of_asks_postgresql_for_an_array_so_it_probes_the_index():
         assert "= ANY(ARRAY(SELECT" in sql
     else:
         assert " IN (SELECT" in sql
+
+
+def test_any_of_a_list_of_ids_is_one_array_parameter_on_postgresql():
+    client = make_client()
+    agreements = [make_agreement(make_customer(client)) for _ in range(3)]
+    wanted = [agreements[0].pk, agreements[2].pk]
+    with CaptureQueriesContext(connection) as captured:
+        found = set(Agreement.objects.filter(id__any_of=wanted).values_list("id", flat=True))
+        related = set(Address.objects.filter(customer_id__any_of={agreements[1].customer_id}).values_list(
+            "customer_id", flat=True
+        ))  # fmt: skip
+    assert found == set(wanted) and related == {agreements[1].customer_id}
+    assert not Agreement.objects.filter(id__any_of=[]).exists()
+    if connection.vendor == "postgresql":
+        assert "= ANY('{" in captured.captured_queries[0]["sql"]
+    else:
+        assert " IN (" in captured.captured_queries[0]["sql"]

@@ -87,7 +87,7 @@ def gather_facts(
         return facts
     ids = sorted(set(agreement_ids or ()))
     for chunk in _chunks(ids):
-        _gather(Q(id__in=chunk), at, party, facts)
+        _gather(Q(id__any_of=chunk), at, party, facts)
     return facts
 
 

@@ -436,7 +436,7 @@ def _arrears_histories(ids: list[int], as_of: date) -> Any:
     its whole paid history to Python every night to be passed over."""
     unpaid = Case(When(amount_paid_minor__lt=F("amount_due_minor"), then=Value(1)), default=Value(0))
     return (
-        ScheduleInstalment.objects.filter(agreement_id__in=ids, due_on__lte=as_of)
+        ScheduleInstalment.objects.filter(agreement_id__any_of=ids, due_on__lte=as_of)
         .annotate(
             reaches_arrears=Window(
                 Max(unpaid),
@@ -456,11 +456,13 @@ def _due_in(ids: list[int], as_of: date) -> list[NoticeRequest]:
 
     agreements = {
         row["id"]: row
-        for row in Agreement.objects.filter(pk__in=ids).values("id", "customer_id", "product", "frequency")
+        for row in Agreement.objects.filter(id__any_of=ids).values(
+            "id", "customer_id", "product", "frequency"
+        )
     }
     countries = dict(
         Address.objects.filter(
-            customer_id__in={row["customer_id"] for row in agreements.values()}, is_current=True
+            customer_id__any_of={row["customer_id"] for row in agreements.values()}, is_current=True
         )
         .order_by("customer_id", "-id")
         .values_list("customer_id", "country")
@@ -470,7 +472,7 @@ def _due_in(ids: list[int], as_of: date) -> list[NoticeRequest]:
         schedules.setdefault(agreement_id, []).append(rules.Due(due_on, amount_due, amount_paid))
     last_sent: dict[tuple[int, str], date] = {
         (row["agreement_id"], row["notice_type"]): row["last"]
-        for row in StatutoryNotice.objects.filter(agreement_id__in=ids)
+        for row in StatutoryNotice.objects.filter(agreement_id__any_of=ids)
         .values("agreement_id", "notice_type")
         .annotate(last=Max("sent_on"))
         .order_by()
