@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q
 
 from fairpath.accounts import rules as account_rules
@@ -38,9 +38,8 @@ from fairpath.collections.models import (
     NoticeDue,
     RecoveriesChecklist,
 )
-from fairpath.core.errors import InvalidInput, Refusal
+from fairpath.core.errors import Refusal
 from fairpath.governance.access import require_client, require_permission
-from fairpath.governance.audit import record_event
 from fairpath.governance.models import User
 
 PERMISSION = "collections.transfer_to_recoveries"
@@ -237,31 +236,17 @@ def recoveries_checklist(agreement_ids: Sequence[int], as_of: date) -> dict[int,
 
 def transfer_to_recoveries(*, agreement: Agreement, actor: User, on: date, reason: str) -> Agreement:
     """Move a fully worked account to recoveries; otherwise refuse listing every missing item (nothing
-    changes). The checklist as it stood is kept in the audit row."""
-    from fairpath.accounts.actions import change_status
+    changes). The checklist as it stood is kept in the audit row. The transfer itself is the collections
+    action the daily cycle's recoveries_transfer step uses too (``transfer_fully_worked_to_recoveries``);
+    this adds the agent's permission and client checks."""
+    from fairpath.collections.actions import transfer_fully_worked_to_recoveries
 
     require_permission(actor, PERMISSION)
     require_client(actor, agreement.client_id)
-    if not reason.strip():
-        raise InvalidInput("Say why the account goes to recoveries", field="reason")
-    with transaction.atomic():
-        locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
-        missing = recoveries_checklist([locked.pk], on).get(locked.pk, [])
-        if missing:
-            raise ChecklistIncomplete(missing)
-        previous = locked.status
-        change_status(agreement=locked, to_status="recoveries", actor=actor, reason=reason[:500], on=on)
-        record_event(
-            actor=actor,
-            action="collections.transferred_to_recoveries",
-            obj=locked,
-            before={"status": previous},
-            after={
-                "status": "recoveries",
-                "checklist": "complete",
-                "config": vars(config_for([locked.client_id])[locked.client_id]),
-            },
-            reason=reason[:500],
-        )
+    outcome = transfer_fully_worked_to_recoveries(
+        agreement_ids=[agreement.pk], on=on, actor=actor, reason=reason
+    )
+    if agreement.pk in outcome.refused:
+        raise ChecklistIncomplete(outcome.refused[agreement.pk])
     agreement.status = "recoveries"
     return agreement
