@@ -66,6 +66,7 @@ from fairpath.collections.policy import FactsOnDemand
 from fairpath.collections.workspace.recoveries import RULE as RECOVERIES_RULE
 from fairpath.collections.workspace.recoveries import MissingItem, recoveries_checklist
 from fairpath.core.errors import InvalidInput, Refusal
+from fairpath.core.memory import without_cycle_collector
 from fairpath.governance.audit import Actor, PendingEvent, SystemActor, actor_label, record_events_bulk
 
 SHARD_SIZE = 20_000
@@ -436,7 +437,7 @@ def _may_fork() -> bool:
 def run_shard(*, run_id: int, shard: Shard, actor: Actor) -> dict[str, Any]:
     """Run one shard in one transaction, recording its completion in it. Safe to retry."""
     run = CycleRun.objects.get(pk=run_id)
-    with transaction.atomic():
+    with without_cycle_collector(), transaction.atomic():
         if ShardRun.objects.filter(cycle_run_id=run_id, number=shard.number).exists():
             return dict(ShardRun.objects.get(cycle_run_id=run_id, number=shard.number).summary)
         result = ShardWork(run.run_date, shard, actor).run()

@@ -9,11 +9,9 @@ one joined UPDATE per table for changed ones), never a query per line or per agr
 
 from __future__ import annotations
 
-import gc
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -27,6 +25,7 @@ from fairpath.accounts.models import Agreement, LedgerEntry
 from fairpath.clients.models import Client
 from fairpath.core.bulk import insert_rows, update_rows
 from fairpath.core.errors import InvalidInput, NotPermitted, Refusal
+from fairpath.core.memory import without_cycle_collector
 from fairpath.governance.access import client_ids_for
 from fairpath.governance.audit import (
     Actor,
@@ -65,21 +64,6 @@ class ImportSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-@contextmanager
-def _without_cycle_collector() -> Iterator[None]:
-    """A 100k-line import makes millions of short-lived objects that reference counting frees, and each
-    full pass of the cycle collector over them costs a second or more (a fifth of the import's time). It is
-    paused while the file is imported and restored afterwards (whatever it was) — nothing here makes cycles
-    that need it."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _require_client(actor: Actor, client: Client) -> None:
@@ -157,7 +141,7 @@ def import_file(
         return ImportSummary(existing.pk, existing.format, existing.lines_total, 0, 0, 0, 0, 0,
                              existing.lines_total, True, None)  # fmt: skip
     column_mapping = mapping_for(client, mapping) if mapping else None
-    with _without_cycle_collector():
+    with without_cycle_collector():
         return _import(client, data, name, actor, fmt, column_mapping, threshold, digest)
 
 
