@@ -69,7 +69,9 @@ from fairpath.core.errors import InvalidInput, Refusal
 from fairpath.core.memory import without_cycle_collector
 from fairpath.governance.audit import Actor, PendingEvent, SystemActor, actor_label, record_events_bulk
 
-SHARD_SIZE = 20_000
+# Agreements per shard (one transaction each). Re-running a 1M night with 2 workers: 50,000 a shard took
+# 26.1-26.4 s for the shards against 29.5-31.8 s at 20,000 (fewer fixed costs per shard: strategy, queries).
+SHARD_SIZE = 50_000
 BATCH = 2000
 LATE_FEE_TYPE = "late_payment"
 LATE_FEE_WINDOW_DAYS = 7
