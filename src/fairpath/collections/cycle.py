@@ -300,7 +300,7 @@ def run_cycle(
 ) -> CycleSummary:
     """Run the daily cycle for one date. Refuses a date before the last completed run unless ``rerun``.
 
-    ``workers`` > 1 runs the shards in that many forked processes, each with its own connection
+    ``workers`` > 1 runs the shards in that many spawned processes, each with its own connection
     (PostgreSQL only; see :func:`run_shards_in_processes`); with Celery configured the workers are Celery's.
 
     ``close_day=False`` leaves the day's notices and messages unsent and its snapshots unbuilt (for a
