@@ -84,7 +84,10 @@ def test_the_book_read_in_part_decides_as_the_whole_book(client_a, book, lines):
 
 
 def test_only_what_the_file_can_reach_is_read_in_a_fixed_number_of_queries(client_a, book):
-    others = [make_agreement(make_customer(client_a), instalment_minor=99_999) for _ in range(30)]
+    others = [  # references of their own: the factory's AG numbering could reach the book's fixed ones
+        make_agreement(make_customer(client_a), instalment_minor=99_999, reference=f"OTHER{n:05d}")
+        for n in range(30)
+    ]
     one = [ParsedLine(line_no=1, booked_on=DAY, amount_minor=10_000, currency="GBP", reference="AG00007777",
                       payer_name="ALAN TURING")]  # fmt: skip
     many = one * 40

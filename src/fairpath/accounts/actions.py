@@ -15,7 +15,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
 from django.db import connection, transaction
-from django.db.models import Count, F, Min, Q, Sum
+from django.db.models import F, Q
 from django.utils import timezone
 
 from fairpath.accounts import rules
@@ -538,7 +538,7 @@ def _load_books(
     ``reach``: per agreement, the last day its payments are received and the most they add up to (None: no
     limit). Paying ahead takes due dates in turn (oldest first), each paid in full before the next is
     reached, so once the open future instalments read owe at least that total, later ones cannot be reached.
-    On PostgreSQL the first pass reads, agreement by agreement through the partial index of open instalments,
+    On PostgreSQL the first pass reads, agreement by agreement through the (agreement, due date) index,
     everything due up to the batch's last day and the next few open instalments after it (never an
     agreement's paid history, nor the rest of the book); only agreements whose payments could reach further
     (or whose waterfall pays every future interest first) have all the rest read in a second pass. Elsewhere
@@ -1088,6 +1088,48 @@ class RecomputeSummary:
     status_changes: int
 
 
+def _as_date(value: date | str) -> date:
+    """A date read by a raw query: SQLite gives it back as ISO text."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def open_past_due(agreement_ids: Sequence[int], as_of: date) -> list[tuple[int, int, int, date]]:
+    """(agreement id, arrears, unpaid instalments, oldest unpaid due date) of the agreements that owe
+    instalments due before ``as_of``.
+
+    On PostgreSQL each agreement is a probe of the (agreement, due date) index for its instalments due
+    before the day, whatever the planner's statistics say of how the table lies on disk: no index lists
+    only the open instalments (their paid amounts are then updated in place, migration accounts 0009).
+    """
+    quote = connection.ops.quote_name
+    table = quote(ScheduleInstalment._meta.db_table)
+    due, paid = quote("amount_due_minor"), quote("amount_paid_minor")
+    agreement, due_on = quote("agreement_id"), quote("due_on")
+    rows: list[tuple[int, int, int, date]] = []
+    for chunk in _chunks(agreement_ids):
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"SELECT r.id, SUM(i.{due} - i.{paid}), COUNT(*), MIN(i.{due_on}) "  # noqa: S608
+                    f"FROM unnest(%s::bigint[]) AS r(id) CROSS JOIN LATERAL (SELECT {due}, {paid}, {due_on} "
+                    f"FROM {table} WHERE {agreement} = r.id AND {due_on} < %s AND {paid} < {due}) AS i "
+                    "GROUP BY r.id",
+                    ["{" + ",".join(str(int(pk)) for pk in chunk) + "}", as_of],
+                )
+            else:
+                condition, params = _any_id(agreement, chunk)
+                cursor.execute(
+                    f"SELECT {agreement}, SUM({due} - {paid}), COUNT(*), MIN({due_on}) FROM {table} "  # noqa: S608
+                    f"WHERE {condition} AND {due_on} < %s AND {paid} < {due} GROUP BY {agreement}",
+                    [*params, as_of],
+                )
+            rows += [
+                (agreement_id, int(arrears), int(missed), _as_date(oldest))
+                for agreement_id, arrears, missed, oldest in cursor.fetchall()
+            ]
+    return rows
+
+
 def recompute_arrears(
     *,
     client_ids: Iterable[int],
@@ -1117,26 +1159,10 @@ def recompute_arrears(
                 client_id__in=ids, **({} if id_range is None else {"id__range": id_range})
             ).values_list("id", "client_id", "status")
         }
-        owed = (
-            ScheduleInstalment.objects.filter(
-                within, client_id__in=ids, due_on__lt=as_of, amount_paid_minor__lt=F("amount_due_minor")
-            )
-            .values("agreement_id")
-            .annotate(
-                arrears=Sum(F("amount_due_minor") - F("amount_paid_minor")),
-                missed=Count("id"),
-                oldest=Min("due_on"),
-            )
-            .order_by()
-        )
-        computed: dict[int, tuple[int, int, int, date | None]] = {}
-        for row in owed:
-            computed[row["agreement_id"]] = (
-                row["arrears"],
-                row["missed"],
-                (as_of - row["oldest"]).days,
-                row["oldest"],
-            )
+        computed: dict[int, tuple[int, int, int, date | None]] = {
+            agreement_id: (arrears, missed, (as_of - oldest).days, oldest)
+            for agreement_id, arrears, missed, oldest in open_past_due(sorted(agreements), as_of)
+        }
         current: dict[int, tuple[Any, ...]] = {}
         state_ids: dict[int, int] = {}
         for state_id, agreement_id, *values in ArrearsState.objects.filter(within, client_id__in=ids).values_list(

@@ -35,11 +35,11 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from fairpath.accounts import rules as account_rules
-from fairpath.accounts.actions import insert_rows, move_balances, recompute_arrears
+from fairpath.accounts.actions import insert_rows, move_balances, open_past_due, recompute_arrears
 from fairpath.accounts.models import (
     Agreement,
     ArrearsState,
@@ -593,21 +593,9 @@ class ShardWork:
     def arrears_from_schedule(self) -> dict[int, tuple[int, int, int, str]]:
         """ARREARS-DPD as of the run date, read from the schedule without writing (dry runs)."""
         out: dict[int, tuple[int, int, int, str]] = {}
-        rows = (
-            ScheduleInstalment.objects.filter(
-                self.scope, due_on__lt=self.as_of, amount_paid_minor__lt=F("amount_due_minor")
-            )
-            .values("agreement_id")
-            .annotate(
-                arrears=Sum(F("amount_due_minor") - F("amount_paid_minor")),
-                missed=Count("id"),
-                oldest=Min("due_on"),
-            )
-            .order_by()
-        )
-        for row in rows:
-            days = (self.as_of - row["oldest"]).days
-            out[row["agreement_id"]] = (row["arrears"], row["missed"], days, account_rules.bucket_for(days))
+        for agreement_id, arrears, missed, oldest in open_past_due(sorted(self.agreements), self.as_of):
+            days = (self.as_of - oldest).days
+            out[agreement_id] = (arrears, missed, days, account_rules.bucket_for(days))
         return out
 
     def active_holds(self, agreement_id: int) -> list[rules.HoldKind]:
