@@ -11,7 +11,7 @@ from typing import Any
 from django.db import models
 
 from fairpath.accounts import rules
-from fairpath.clients.models import ClientOwned
+from fairpath.clients.models import ClientOwned, client_of_parent
 
 
 def _choices(enum: Any, labels: dict | None = None) -> list[tuple[str, str]]:
@@ -354,6 +354,8 @@ class AppendOnly(models.Model):
 class LedgerEntry(AppendOnly, ClientOwned):
     """One posting. Positive amounts add to what the customer owes, negative ones reduce it."""
 
+    client = client_of_parent()
+
     agreement = models.ForeignKey(
         Agreement,
         on_delete=models.PROTECT,
@@ -437,6 +439,8 @@ class ScheduleInstalment(ClientOwned):
 
 class PaymentAllocation(AppendOnly, ClientOwned):
     """Where part of a payment went (negative: where a reversal took it back). Sum per payment = payment."""
+
+    client = client_of_parent()
 
     entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="allocations")
     component = models.CharField(max_length=20, choices=COMPONENT_CHOICES)

@@ -46,3 +46,16 @@ class ClientOwned(models.Model):
 
     class Meta:
         abstract = True
+
+
+def client_of_parent(*, db_index: bool = True) -> models.ForeignKey[Client, Client]:
+    """The ``client`` of a row written in bulk under a parent that already carries it (a ledger entry's
+    agreement, an allocation's entry, a statement line's file, a match's line).
+
+    The column is copied from the parent, read and locked in the same transaction, and the parent's own
+    foreign key proves that client exists; clients are never deleted (PROTECT still refuses it here). So the
+    database does not check it again row by row: at commit of a 100k-line statement on a 1M book those
+    checks took 4.1 s. Scoping queries still filter on it, through its index."""
+    return models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=db_index
+    )

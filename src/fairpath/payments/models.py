@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from fairpath.clients.models import Client, ClientOwned
+from fairpath.clients.models import ClientOwned, client_of_parent
 
 FORMAT_CHOICES = [
     ("camt053", "ISO 20022 camt.053 statement"),
@@ -69,7 +69,7 @@ class StatementLine(ClientOwned):
         IGNORED = "ignored", "Not a customer payment"
 
     # An import writes these by the hundred thousand: no index that another one already leads with.
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="+", db_index=False)
+    client = client_of_parent(db_index=False)
     file = models.ForeignKey(PaymentFile, on_delete=models.PROTECT, related_name="lines", db_index=False)
     line_no = models.PositiveIntegerField()
     natural_key = models.CharField(max_length=64)
@@ -117,7 +117,7 @@ class Match(ClientOwned):
         MANUAL = "manual", "Matched by hand"
 
     # Led by the (client, status) and (agreement, status) indexes: not indexed again on their own.
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="+", db_index=False)
+    client = client_of_parent(db_index=False)
     line = models.ForeignKey(StatementLine, on_delete=models.PROTECT, related_name="matches")
     agreement = models.ForeignKey(
         "accounts.Agreement", on_delete=models.PROTECT, related_name="+", db_index=False
