@@ -5,916 +5,351 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("clients", "0001_initial"),
+        ('clients', '0001_initial'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Agreement",
+            name='Agreement',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("reference", models.CharField(help_text="Agreement number", max_length=40)),
-                (
-                    "product",
-                    models.CharField(
-                        choices=[
-                            ("credit_card", "Credit card"),
-                            ("personal_loan", "Personal loan"),
-                            ("hire_purchase", "Hire purchase"),
-                            ("pcp", "Personal contract purchase"),
-                            ("lease", "Lease"),
-                        ],
-                        max_length=20,
-                    ),
-                ),
-                ("currency", models.CharField(max_length=3)),
-                (
-                    "rate_bp",
-                    models.PositiveIntegerField(help_text="Annual rate in basis points (1995 = 19.95%)"),
-                ),
-                (
-                    "instalment_minor",
-                    models.BigIntegerField(help_text="Contractual instalment (minimum payment for cards)"),
-                ),
-                (
-                    "frequency",
-                    models.CharField(
-                        choices=[("monthly", "Monthly"), ("weekly", "Weekly")],
-                        default="monthly",
-                        max_length=10,
-                    ),
-                ),
-                (
-                    "term_instalments",
-                    models.PositiveIntegerField(
-                        blank=True, help_text="Blank for running accounts", null=True
-                    ),
-                ),
-                (
-                    "credit_limit_minor",
-                    models.BigIntegerField(blank=True, help_text="Running accounts only", null=True),
-                ),
-                (
-                    "balloon_minor",
-                    models.BigIntegerField(blank=True, help_text="PCP optional final payment", null=True),
-                ),
-                ("opened_on", models.DateField()),
-                ("first_due_on", models.DateField()),
-                (
-                    "end_on",
-                    models.DateField(
-                        blank=True, help_text="End of contract (PCP, HP, lease, loan)", null=True
-                    ),
-                ),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("up_to_date", "Up to date"),
-                            ("in_arrears", "In arrears"),
-                            ("arrangement", "Arrangement"),
-                            ("forbearance", "Forbearance"),
-                            ("breathing_space", "Breathing space"),
-                            ("default", "Default"),
-                            ("recoveries", "Recoveries"),
-                            ("end_of_contract", "End of contract"),
-                            ("settled", "Settled"),
-                            ("written_off", "Written off"),
-                            ("closed", "Closed"),
-                        ],
-                        default="up_to_date",
-                        max_length=20,
-                    ),
-                ),
-                (
-                    "balance_minor",
-                    models.BigIntegerField(
-                        default=0, editable=False, help_text="Sum of the ledger; never edited"
-                    ),
-                ),
-                (
-                    "disputed_since",
-                    models.DateField(blank=True, help_text="Open dispute: collection is held", null=True),
-                ),
-                (
-                    "client",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="clients.client"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('reference', models.CharField(help_text='Agreement number', max_length=40)),
+                ('product', models.CharField(choices=[('credit_card', 'Credit card'), ('personal_loan', 'Personal loan'), ('hire_purchase', 'Hire purchase'), ('pcp', 'Personal contract purchase'), ('lease', 'Lease')], max_length=20)),
+                ('currency', models.CharField(max_length=3)),
+                ('rate_bp', models.PositiveIntegerField(help_text='Annual rate in basis points (1995 = 19.95%)')),
+                ('instalment_minor', models.BigIntegerField(help_text='Contractual instalment (minimum payment for cards)')),
+                ('frequency', models.CharField(choices=[('monthly', 'Monthly'), ('weekly', 'Weekly')], default='monthly', max_length=10)),
+                ('term_instalments', models.PositiveIntegerField(blank=True, help_text='Blank for running accounts', null=True)),
+                ('credit_limit_minor', models.BigIntegerField(blank=True, help_text='Running accounts only', null=True)),
+                ('balloon_minor', models.BigIntegerField(blank=True, help_text='PCP optional final payment', null=True)),
+                ('opened_on', models.DateField()),
+                ('first_due_on', models.DateField()),
+                ('end_on', models.DateField(blank=True, help_text='End of contract (PCP, HP, lease, loan)', null=True)),
+                ('status', models.CharField(choices=[('up_to_date', 'Up to date'), ('in_arrears', 'In arrears'), ('arrangement', 'Arrangement'), ('forbearance', 'Forbearance'), ('breathing_space', 'Breathing space'), ('default', 'Default'), ('recoveries', 'Recoveries'), ('end_of_contract', 'End of contract'), ('settled', 'Settled'), ('written_off', 'Written off'), ('closed', 'Closed')], default='up_to_date', max_length=20)),
+                ('balance_minor', models.BigIntegerField(default=0, editable=False, help_text='Sum of the ledger; never edited')),
+                ('disputed_since', models.DateField(blank=True, help_text='Open dispute: collection is held', null=True)),
+                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clients.client')),
             ],
             options={
-                "ordering": ["reference"],
-                "permissions": [
-                    ("post_adjustment", "Post manual adjustments and waivers"),
-                    ("post_payment", "Post and reverse payments"),
-                    ("change_status", "Move an agreement's status"),
-                ],
+                'ordering': ['reference'],
+                'permissions': [('post_adjustment', 'Post manual adjustments and waivers'), ('post_payment', 'Post and reverse payments'), ('change_status', "Move an agreement's status")],
             },
         ),
         migrations.CreateModel(
-            name="ArrearsState",
+            name='ArrearsState',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("as_of", models.DateField()),
-                ("arrears_minor", models.BigIntegerField(default=0)),
-                ("missed_payments", models.PositiveIntegerField(default=0)),
-                ("days_past_due", models.PositiveIntegerField(default=0)),
-                ("oldest_unpaid_due_on", models.DateField(blank=True, null=True)),
-                ("bucket", models.CharField(db_index=True, default="current", max_length=20)),
-                (
-                    "agreement",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="arrears",
-                        to="accounts.agreement",
-                    ),
-                ),
-                (
-                    "client",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="clients.client"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('as_of', models.DateField()),
+                ('arrears_minor', models.BigIntegerField(default=0)),
+                ('missed_payments', models.PositiveIntegerField(default=0)),
+                ('days_past_due', models.PositiveIntegerField(default=0)),
+                ('oldest_unpaid_due_on', models.DateField(blank=True, null=True)),
+                ('bucket', models.CharField(db_index=True, default='current', max_length=20)),
+                ('agreement', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='arrears', to='accounts.agreement')),
+                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clients.client')),
             ],
             options={
-                "verbose_name_plural": "arrears states",
+                'verbose_name_plural': 'arrears states',
             },
         ),
         migrations.CreateModel(
-            name="Customer",
+            name='Customer',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("reference", models.CharField(help_text="The client's customer number", max_length=40)),
-                ("title", models.CharField(blank=True, max_length=20)),
-                ("first_name", models.CharField(max_length=100)),
-                ("last_name", models.CharField(max_length=100)),
-                ("date_of_birth", models.DateField(blank=True, null=True)),
-                (
-                    "last_name_key",
-                    models.CharField(
-                        editable=False, help_text="Lower-case last name for search", max_length=100
-                    ),
-                ),
-                (
-                    "full_name_key",
-                    models.CharField(
-                        editable=False, help_text="Lower-case 'first last' for search", max_length=201
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "client",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="clients.client"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('reference', models.CharField(help_text="The client's customer number", max_length=40)),
+                ('title', models.CharField(blank=True, max_length=20)),
+                ('first_name', models.CharField(max_length=100)),
+                ('last_name', models.CharField(max_length=100)),
+                ('date_of_birth', models.DateField(blank=True, null=True)),
+                ('last_name_key', models.CharField(editable=False, help_text='Lower-case last name for search', max_length=100)),
+                ('full_name_key', models.CharField(editable=False, help_text="Lower-case 'first last' for search", max_length=201)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clients.client')),
             ],
             options={
-                "ordering": ["last_name_key", "full_name_key", "id"],
-                "permissions": [("view_ledger", "See ledger entries and payment allocations")],
+                'ordering': ['last_name_key', 'full_name_key', 'id'],
+                'permissions': [('view_ledger', 'See ledger entries and payment allocations')],
             },
         ),
         migrations.CreateModel(
-            name="ContactPreference",
+            name='ContactPreference',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "channel",
-                    models.CharField(
-                        choices=[("call", "Call"), ("sms", "SMS"), ("email", "E-mail"), ("letter", "Letter")],
-                        max_length=10,
-                    ),
-                ),
-                (
-                    "is_preferred",
-                    models.BooleanField(default=False, help_text="The customer's preferred channel"),
-                ),
-                (
-                    "is_refused",
-                    models.BooleanField(
-                        default=False, help_text="The customer asked not to be contacted this way"
-                    ),
-                ),
-                (
-                    "earliest_time",
-                    models.TimeField(blank=True, help_text="Local time, not before", null=True),
-                ),
-                ("latest_time", models.TimeField(blank=True, help_text="Local time, not after", null=True)),
-                (
-                    "weekdays",
-                    models.JSONField(
-                        blank=True, default=list, help_text="Allowed days, 0 = Monday; empty = any"
-                    ),
-                ),
-                ("note", models.CharField(blank=True, max_length=300)),
-                (
-                    "client",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="clients.client"
-                    ),
-                ),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="contact_preferences",
-                        to="accounts.customer",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('channel', models.CharField(choices=[('call', 'Call'), ('sms', 'SMS'), ('email', 'E-mail'), ('letter', 'Letter')], max_length=10)),
+                ('is_preferred', models.BooleanField(default=False, help_text="The customer's preferred channel")),
+                ('is_refused', models.BooleanField(default=False, help_text='The customer asked not to be contacted this way')),
+                ('earliest_time', models.TimeField(blank=True, help_text='Local time, not before', null=True)),
+                ('latest_time', models.TimeField(blank=True, help_text='Local time, not after', null=True)),
+                ('weekdays', models.JSONField(blank=True, default=list, help_text='Allowed days, 0 = Monday; empty = any')),
+                ('note', models.CharField(blank=True, max_length=300)),
+                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clients.client')),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contact_preferences', to='accounts.customer')),
             ],
             options={
-                "ordering": ["channel", "id"],
+                'ordering': ['channel', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="ContactPoint",
+            name='ContactPoint',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "channel",
-                    models.CharField(choices=[("phone", "Phone"), ("email", "E-mail")], max_length=10),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("mobile", "Mobile"),
-                            ("home", "Home"),
-                            ("work", "Work"),
-                            ("personal", "Personal"),
-                        ],
-                        default="mobile",
-                        max_length=10,
-                    ),
-                ),
-                ("value", models.CharField(max_length=254)),
-                ("search_key", models.CharField(db_index=True, editable=False, max_length=254)),
-                ("is_primary", models.BooleanField(default=False)),
-                (
-                    "has_call_consent",
-                    models.BooleanField(default=True, help_text="Consent to calls (autodialled for mobiles)"),
-                ),
-                (
-                    "has_text_consent",
-                    models.BooleanField(default=False, help_text="Consent to SMS (mobiles only)"),
-                ),
-                ("has_email_consent", models.BooleanField(default=False)),
-                (
-                    "is_opted_out",
-                    models.BooleanField(
-                        default=False, help_text="Opted out of this address on every channel"
-                    ),
-                ),
-                ("opted_out_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "client",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="clients.client"
-                    ),
-                ),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="contact_points",
-                        to="accounts.customer",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('channel', models.CharField(choices=[('phone', 'Phone'), ('email', 'E-mail')], max_length=10)),
+                ('kind', models.CharField(choices=[('mobile', 'Mobile'), ('home', 'Home'), ('work', 'Work'), ('personal', 'Personal')], default='mobile', max_length=10)),
+                ('value', models.CharField(max_length=254)),
+                ('search_key', models.CharField(db_index=True, editable=False, max_length=254)),
+                ('is_primary', models.BooleanField(default=False)),
+                ('has_call_consent', models.BooleanField(default=True, help_text='Consent to calls (autodialled for mobiles)')),
+                ('has_text_consent', models.BooleanField(default=False, help_text='Consent to SMS (mobiles only)')),
+                ('has_email_consent', models.BooleanField(default=False)),
+                ('is_opted_out', models.BooleanField(default=False, help_text='Opted out of this address on every channel')),
+                ('opted_out_at', models.DateTimeField(blank=True, null=True)),
+                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clients.client')),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contact_points', to='accounts.customer')),
             ],
             options={
-                "ordering": ["-is_primary", "channel", "id"],
+                'ordering': ['-is_primary', 'channel', 'id'],
             },
         ),
         migrations.AddField(
-            model_name="agreement",
-            name="customer",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT, related_name="agreements", to="accounts.customer"
-            ),
+            model_name='agreement',
+            name='customer',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='agreements', to='accounts.customer'),
         ),
         migrations.CreateModel(
-            name="Address",
+            name='Address',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("home", "Home"),
-                            ("correspondence", "Correspondence"),
-                            ("previous", "Previous"),
-                        ],
-                        default="home",
-                        max_length=20,
-                    ),
-                ),
-                ("line1", models.CharField(max_length=200)),
-                ("line2", models.CharField(blank=True, max_length=200)),
-                ("town", models.CharField(max_length=100)),
-                ("postcode", models.CharField(help_text="Postcode or ZIP code", max_length=12)),
-                ("postcode_key", models.CharField(editable=False, max_length=12)),
-                (
-                    "country",
-                    models.CharField(
-                        choices=[("GB", "United Kingdom"), ("US", "United States")], max_length=2
-                    ),
-                ),
-                ("region", models.CharField(help_text="ENG, WLS, SCT, NIR or a US state code", max_length=3)),
-                ("is_current", models.BooleanField(default=True)),
-                (
-                    "client",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="clients.client"
-                    ),
-                ),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="addresses",
-                        to="accounts.customer",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('home', 'Home'), ('correspondence', 'Correspondence'), ('previous', 'Previous')], default='home', max_length=20)),
+                ('line1', models.CharField(max_length=200)),
+                ('line2', models.CharField(blank=True, max_length=200)),
+                ('town', models.CharField(max_length=100)),
+                ('postcode', models.CharField(help_text='Postcode or ZIP code', max_length=12)),
+                ('postcode_key', models.CharField(editable=False, max_length=12)),
+                ('country', models.CharField(choices=[('GB', 'United Kingdom'), ('US', 'United States')], max_length=2)),
+                ('region', models.CharField(help_text='ENG, WLS, SCT, NIR or a US state code', max_length=3)),
+                ('is_current', models.BooleanField(default=True)),
+                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clients.client')),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='addresses', to='accounts.customer')),
             ],
             options={
-                "ordering": ["-is_current", "id"],
+                'ordering': ['-is_current', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="FeeTerm",
+            name='FeeTerm',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "fee_type",
-                    models.CharField(
-                        help_text="e.g. late_payment, returned_payment, over_limit", max_length=40
-                    ),
-                ),
-                ("amount_minor", models.BigIntegerField()),
-                (
-                    "cost_basis",
-                    models.CharField(
-                        help_text="The reasonable cost this fee recovers (CONC 7.7)", max_length=300
-                    ),
-                ),
-                (
-                    "agreement",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="fee_terms",
-                        to="accounts.agreement",
-                    ),
-                ),
-                (
-                    "client",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="clients.client"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('fee_type', models.CharField(help_text='e.g. late_payment, returned_payment, over_limit', max_length=40)),
+                ('amount_minor', models.BigIntegerField()),
+                ('cost_basis', models.CharField(help_text='The reasonable cost this fee recovers (CONC 7.7)', max_length=300)),
+                ('agreement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='fee_terms', to='accounts.agreement')),
+                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clients.client')),
             ],
             options={
-                "ordering": ["fee_type"],
+                'ordering': ['fee_type'],
             },
         ),
         migrations.CreateModel(
-            name="LedgerEntry",
+            name='LedgerEntry',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("drawdown", "Drawdown"),
-                            ("purchase", "Purchase"),
-                            ("interest", "Interest"),
-                            ("fee", "Fee"),
-                            ("payment", "Payment"),
-                            ("payment_reversal", "Payment reversal"),
-                            ("adjustment", "Adjustment"),
-                            ("waiver", "Waiver"),
-                            ("write_off", "Write off"),
-                            ("settlement_discount", "Settlement discount"),
-                        ],
-                        max_length=20,
-                    ),
-                ),
-                ("amount_minor", models.BigIntegerField()),
-                ("currency", models.CharField(max_length=3)),
-                ("posted_on", models.DateField(help_text="Value date")),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("fee_type", models.CharField(blank=True, max_length=40)),
-                ("reference", models.CharField(blank=True, max_length=60)),
-                ("description", models.CharField(blank=True, max_length=300)),
-                ("actor_label", models.CharField(blank=True, max_length=150)),
-                (
-                    "agreement",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="entries",
-                        to="accounts.agreement",
-                    ),
-                ),
-                (
-                    "client",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="clients.client"
-                    ),
-                ),
-                (
-                    "reverses",
-                    models.ForeignKey(
-                        blank=True,
-                        help_text="The payment a reversal undoes, or the fee a waiver waives",
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="reversed_by",
-                        to="accounts.ledgerentry",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('drawdown', 'Drawdown'), ('purchase', 'Purchase'), ('interest', 'Interest'), ('fee', 'Fee'), ('payment', 'Payment'), ('payment_reversal', 'Payment reversal'), ('adjustment', 'Adjustment'), ('waiver', 'Waiver'), ('write_off', 'Write off'), ('settlement_discount', 'Settlement discount')], max_length=20)),
+                ('amount_minor', models.BigIntegerField()),
+                ('currency', models.CharField(max_length=3)),
+                ('posted_on', models.DateField(help_text='Value date')),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('fee_type', models.CharField(blank=True, max_length=40)),
+                ('reference', models.CharField(blank=True, max_length=60)),
+                ('description', models.CharField(blank=True, max_length=300)),
+                ('actor_label', models.CharField(blank=True, max_length=150)),
+                ('agreement', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='accounts.agreement')),
+                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clients.client')),
+                ('reverses', models.ForeignKey(blank=True, help_text='The payment a reversal undoes, or the fee a waiver waives', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversed_by', to='accounts.ledgerentry')),
             ],
             options={
-                "verbose_name_plural": "ledger entries",
-                "ordering": ["posted_on", "id"],
+                'verbose_name_plural': 'ledger entries',
+                'ordering': ['posted_on', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="ScheduleInstalment",
+            name='ScheduleInstalment',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("sequence", models.PositiveIntegerField()),
-                ("due_on", models.DateField()),
-                ("interest_due_minor", models.BigIntegerField(default=0)),
-                ("principal_due_minor", models.BigIntegerField(default=0)),
-                ("amount_due_minor", models.BigIntegerField()),
-                ("interest_paid_minor", models.BigIntegerField(default=0)),
-                ("principal_paid_minor", models.BigIntegerField(default=0)),
-                ("amount_paid_minor", models.BigIntegerField(default=0)),
-                (
-                    "agreement",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="instalments",
-                        to="accounts.agreement",
-                    ),
-                ),
-                (
-                    "client",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="clients.client"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('sequence', models.PositiveIntegerField()),
+                ('due_on', models.DateField()),
+                ('interest_due_minor', models.BigIntegerField(default=0)),
+                ('principal_due_minor', models.BigIntegerField(default=0)),
+                ('amount_due_minor', models.BigIntegerField()),
+                ('interest_paid_minor', models.BigIntegerField(default=0)),
+                ('principal_paid_minor', models.BigIntegerField(default=0)),
+                ('amount_paid_minor', models.BigIntegerField(default=0)),
+                ('agreement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='instalments', to='accounts.agreement')),
+                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clients.client')),
             ],
             options={
-                "ordering": ["due_on", "sequence"],
+                'ordering': ['due_on', 'sequence'],
             },
         ),
         migrations.CreateModel(
-            name="PaymentAllocation",
+            name='PaymentAllocation',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "component",
-                    models.CharField(
-                        choices=[
-                            ("fee", "Fee"),
-                            ("interest", "Interest"),
-                            ("principal", "Principal"),
-                            ("unallocated", "Unallocated"),
-                        ],
-                        max_length=20,
-                    ),
-                ),
-                ("amount_minor", models.BigIntegerField()),
-                (
-                    "client",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="clients.client"
-                    ),
-                ),
-                (
-                    "entry",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="allocations",
-                        to="accounts.ledgerentry",
-                    ),
-                ),
-                (
-                    "fee_entry",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="fee_allocations",
-                        to="accounts.ledgerentry",
-                    ),
-                ),
-                (
-                    "instalment",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="accounts.scheduleinstalment",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('component', models.CharField(choices=[('fee', 'Fee'), ('interest', 'Interest'), ('principal', 'Principal'), ('unallocated', 'Unallocated')], max_length=20)),
+                ('amount_minor', models.BigIntegerField()),
+                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clients.client')),
+                ('entry', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='allocations', to='accounts.ledgerentry')),
+                ('fee_entry', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='fee_allocations', to='accounts.ledgerentry')),
+                ('instalment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.scheduleinstalment')),
             ],
             options={
-                "ordering": ["id"],
+                'ordering': ['id'],
             },
         ),
         migrations.CreateModel(
-            name="StatusHistory",
+            name='StatusHistory',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "from_status",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("up_to_date", "Up to date"),
-                            ("in_arrears", "In arrears"),
-                            ("arrangement", "Arrangement"),
-                            ("forbearance", "Forbearance"),
-                            ("breathing_space", "Breathing space"),
-                            ("default", "Default"),
-                            ("recoveries", "Recoveries"),
-                            ("end_of_contract", "End of contract"),
-                            ("settled", "Settled"),
-                            ("written_off", "Written off"),
-                            ("closed", "Closed"),
-                        ],
-                        max_length=20,
-                    ),
-                ),
-                (
-                    "to_status",
-                    models.CharField(
-                        choices=[
-                            ("up_to_date", "Up to date"),
-                            ("in_arrears", "In arrears"),
-                            ("arrangement", "Arrangement"),
-                            ("forbearance", "Forbearance"),
-                            ("breathing_space", "Breathing space"),
-                            ("default", "Default"),
-                            ("recoveries", "Recoveries"),
-                            ("end_of_contract", "End of contract"),
-                            ("settled", "Settled"),
-                            ("written_off", "Written off"),
-                            ("closed", "Closed"),
-                        ],
-                        max_length=20,
-                    ),
-                ),
-                ("changed_on", models.DateField()),
-                ("changed_at", models.DateTimeField(auto_now_add=True)),
-                ("actor_label", models.CharField(max_length=150)),
-                ("reason", models.CharField(blank=True, max_length=500)),
-                (
-                    "agreement",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="status_history",
-                        to="accounts.agreement",
-                    ),
-                ),
-                (
-                    "client",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="clients.client"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('from_status', models.CharField(blank=True, choices=[('up_to_date', 'Up to date'), ('in_arrears', 'In arrears'), ('arrangement', 'Arrangement'), ('forbearance', 'Forbearance'), ('breathing_space', 'Breathing space'), ('default', 'Default'), ('recoveries', 'Recoveries'), ('end_of_contract', 'End of contract'), ('settled', 'Settled'), ('written_off', 'Written off'), ('closed', 'Closed')], max_length=20)),
+                ('to_status', models.CharField(choices=[('up_to_date', 'Up to date'), ('in_arrears', 'In arrears'), ('arrangement', 'Arrangement'), ('forbearance', 'Forbearance'), ('breathing_space', 'Breathing space'), ('default', 'Default'), ('recoveries', 'Recoveries'), ('end_of_contract', 'End of contract'), ('settled', 'Settled'), ('written_off', 'Written off'), ('closed', 'Closed')], max_length=20)),
+                ('changed_on', models.DateField()),
+                ('changed_at', models.DateTimeField(auto_now_add=True)),
+                ('actor_label', models.CharField(max_length=150)),
+                ('reason', models.CharField(blank=True, max_length=500)),
+                ('agreement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='status_history', to='accounts.agreement')),
+                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clients.client')),
             ],
             options={
-                "verbose_name_plural": "status history",
-                "ordering": ["changed_at", "id"],
+                'verbose_name_plural': 'status history',
+                'ordering': ['changed_at', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="ThirdParty",
+            name='ThirdParty',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("debt_adviser", "Debt adviser"),
-                            ("power_of_attorney", "Power of attorney"),
-                            ("representative", "Authorised representative"),
-                            ("relative", "Relative or carer"),
-                        ],
-                        max_length=20,
-                    ),
-                ),
-                ("name", models.CharField(max_length=200)),
-                ("organisation", models.CharField(blank=True, max_length=200)),
-                ("phone", models.CharField(blank=True, max_length=40)),
-                ("email", models.EmailField(blank=True, max_length=254)),
-                ("authority_from", models.DateField()),
-                ("authority_until", models.DateField(blank=True, null=True)),
-                (
-                    "agreement",
-                    models.ForeignKey(
-                        blank=True,
-                        help_text="Blank: every agreement of the customer",
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="third_parties",
-                        to="accounts.agreement",
-                    ),
-                ),
-                (
-                    "client",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="clients.client"
-                    ),
-                ),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="third_parties",
-                        to="accounts.customer",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('debt_adviser', 'Debt adviser'), ('power_of_attorney', 'Power of attorney'), ('representative', 'Authorised representative'), ('relative', 'Relative or carer')], max_length=20)),
+                ('name', models.CharField(max_length=200)),
+                ('organisation', models.CharField(blank=True, max_length=200)),
+                ('phone', models.CharField(blank=True, max_length=40)),
+                ('email', models.EmailField(blank=True, max_length=254)),
+                ('authority_from', models.DateField()),
+                ('authority_until', models.DateField(blank=True, null=True)),
+                ('agreement', models.ForeignKey(blank=True, help_text='Blank: every agreement of the customer', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='third_parties', to='accounts.agreement')),
+                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clients.client')),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='third_parties', to='accounts.customer')),
             ],
             options={
-                "ordering": ["-authority_from", "id"],
+                'ordering': ['-authority_from', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="VulnerabilityCue",
+            name='VulnerabilityCue',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "driver",
-                    models.CharField(
-                        choices=[
-                            ("health", "Health"),
-                            ("life_events", "Life events"),
-                            ("resilience", "Resilience"),
-                            ("capability", "Capability"),
-                        ],
-                        max_length=20,
-                    ),
-                ),
-                ("description", models.CharField(max_length=300)),
-                ("is_temporary", models.BooleanField(default=True)),
-                ("review_on", models.DateField(blank=True, null=True)),
-                (
-                    "lawful_basis",
-                    models.CharField(blank=True, help_text="Consent or other lawful basis", max_length=100),
-                ),
-                ("recorded_on", models.DateField()),
-                (
-                    "client",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="clients.client"
-                    ),
-                ),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="vulnerability_cues",
-                        to="accounts.customer",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('driver', models.CharField(choices=[('health', 'Health'), ('life_events', 'Life events'), ('resilience', 'Resilience'), ('capability', 'Capability')], max_length=20)),
+                ('description', models.CharField(max_length=300)),
+                ('is_temporary', models.BooleanField(default=True)),
+                ('review_on', models.DateField(blank=True, null=True)),
+                ('lawful_basis', models.CharField(blank=True, help_text='Consent or other lawful basis', max_length=100)),
+                ('recorded_on', models.DateField()),
+                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clients.client')),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='vulnerability_cues', to='accounts.customer')),
             ],
             options={
-                "ordering": ["-recorded_on", "id"],
+                'ordering': ['-recorded_on', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="WaterfallSetting",
+            name='WaterfallSetting',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "product",
-                    models.CharField(
-                        choices=[
-                            ("credit_card", "Credit card"),
-                            ("personal_loan", "Personal loan"),
-                            ("hire_purchase", "Hire purchase"),
-                            ("pcp", "Personal contract purchase"),
-                            ("lease", "Lease"),
-                        ],
-                        max_length=20,
-                    ),
-                ),
-                (
-                    "components",
-                    models.JSONField(default=list, help_text='Order of "fee", "interest", "principal"'),
-                ),
-                (
-                    "due_order",
-                    models.CharField(
-                        choices=[("oldest_first", "Oldest first"), ("component_first", "Component first")],
-                        default="oldest_first",
-                        max_length=20,
-                    ),
-                ),
-                (
-                    "client",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="clients.client"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('product', models.CharField(choices=[('credit_card', 'Credit card'), ('personal_loan', 'Personal loan'), ('hire_purchase', 'Hire purchase'), ('pcp', 'Personal contract purchase'), ('lease', 'Lease')], max_length=20)),
+                ('components', models.JSONField(default=list, help_text='Order of "fee", "interest", "principal"')),
+                ('due_order', models.CharField(choices=[('oldest_first', 'Oldest first'), ('component_first', 'Component first')], default='oldest_first', max_length=20)),
+                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clients.client')),
             ],
         ),
         migrations.CreateModel(
-            name="BucketHistory",
+            name='BucketHistory',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("as_of", models.DateField()),
-                ("from_bucket", models.CharField(blank=True, max_length=20)),
-                ("to_bucket", models.CharField(max_length=20)),
-                ("days_past_due", models.PositiveIntegerField()),
-                ("arrears_minor", models.BigIntegerField()),
-                ("recorded_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "agreement",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="bucket_history",
-                        to="accounts.agreement",
-                    ),
-                ),
-                (
-                    "client",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="clients.client"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('as_of', models.DateField()),
+                ('from_bucket', models.CharField(blank=True, max_length=20)),
+                ('to_bucket', models.CharField(max_length=20)),
+                ('days_past_due', models.PositiveIntegerField()),
+                ('arrears_minor', models.BigIntegerField()),
+                ('recorded_at', models.DateTimeField(auto_now_add=True)),
+                ('agreement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='bucket_history', to='accounts.agreement')),
+                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clients.client')),
             ],
             options={
-                "verbose_name_plural": "bucket history",
-                "ordering": ["as_of", "id"],
-                "indexes": [models.Index(fields=["agreement", "as_of"], name="bucket_history_agreement")],
+                'verbose_name_plural': 'bucket history',
+                'ordering': ['as_of', 'id'],
+                'indexes': [models.Index(fields=['agreement', 'as_of'], name='bucket_history_agreement')],
             },
         ),
         migrations.AddIndex(
-            model_name="customer",
-            index=models.Index(
-                fields=["last_name_key"], name="customer_last_name_key", opclasses=["varchar_pattern_ops"]
-            ),
+            model_name='customer',
+            index=models.Index(fields=['last_name_key'], name='customer_last_name_key', opclasses=['varchar_pattern_ops']),
         ),
         migrations.AddIndex(
-            model_name="customer",
-            index=models.Index(
-                fields=["full_name_key"], name="customer_full_name_key", opclasses=["varchar_pattern_ops"]
-            ),
+            model_name='customer',
+            index=models.Index(fields=['full_name_key'], name='customer_full_name_key', opclasses=['varchar_pattern_ops']),
         ),
         migrations.AddConstraint(
-            model_name="customer",
-            constraint=models.UniqueConstraint(
-                fields=("client", "reference"), name="customer_reference_per_client"
-            ),
+            model_name='customer',
+            constraint=models.UniqueConstraint(fields=('client', 'reference'), name='customer_reference_per_client'),
         ),
         migrations.AddIndex(
-            model_name="agreement",
-            index=models.Index(
-                fields=["reference"], name="agreement_reference", opclasses=["varchar_pattern_ops"]
-            ),
+            model_name='agreement',
+            index=models.Index(fields=['reference'], name='agreement_reference', opclasses=['varchar_pattern_ops']),
         ),
         migrations.AddIndex(
-            model_name="agreement",
-            index=models.Index(fields=["client", "status"], name="agreement_client_status"),
+            model_name='agreement',
+            index=models.Index(fields=['client', 'status'], name='agreement_client_status'),
         ),
         migrations.AddConstraint(
-            model_name="agreement",
-            constraint=models.UniqueConstraint(
-                fields=("client", "reference"), name="agreement_reference_per_client"
-            ),
+            model_name='agreement',
+            constraint=models.UniqueConstraint(fields=('client', 'reference'), name='agreement_reference_per_client'),
         ),
         migrations.AddConstraint(
-            model_name="agreement",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("instalment_minor__gte", 0)), name="agreement_instalment_not_negative"
-            ),
+            model_name='agreement',
+            constraint=models.CheckConstraint(condition=models.Q(('instalment_minor__gte', 0)), name='agreement_instalment_not_negative'),
         ),
         migrations.AddIndex(
-            model_name="address",
-            index=models.Index(
-                fields=["postcode_key"], name="address_postcode_key", opclasses=["varchar_pattern_ops"]
-            ),
+            model_name='address',
+            index=models.Index(fields=['postcode_key'], name='address_postcode_key', opclasses=['varchar_pattern_ops']),
         ),
         migrations.AddConstraint(
-            model_name="feeterm",
-            constraint=models.UniqueConstraint(
-                fields=("agreement", "fee_type"), name="one_fee_term_per_type"
-            ),
+            model_name='feeterm',
+            constraint=models.UniqueConstraint(fields=('agreement', 'fee_type'), name='one_fee_term_per_type'),
         ),
         migrations.AddConstraint(
-            model_name="feeterm",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("amount_minor__gt", 0)), name="fee_term_positive"
-            ),
+            model_name='feeterm',
+            constraint=models.CheckConstraint(condition=models.Q(('amount_minor__gt', 0)), name='fee_term_positive'),
         ),
         migrations.AddIndex(
-            model_name="ledgerentry",
-            index=models.Index(fields=["agreement", "posted_on", "id"], name="entry_agreement_posted"),
+            model_name='ledgerentry',
+            index=models.Index(fields=['agreement', 'posted_on', 'id'], name='entry_agreement_posted'),
         ),
         migrations.AddIndex(
-            model_name="scheduleinstalment",
-            index=models.Index(fields=["due_on", "agreement"], name="instalment_due_agreement"),
+            model_name='scheduleinstalment',
+            index=models.Index(fields=['due_on', 'agreement'], name='instalment_due_agreement'),
         ),
         migrations.AddConstraint(
-            model_name="scheduleinstalment",
-            constraint=models.UniqueConstraint(
-                fields=("agreement", "sequence"), name="one_instalment_per_sequence"
-            ),
+            model_name='scheduleinstalment',
+            constraint=models.UniqueConstraint(fields=('agreement', 'sequence'), name='one_instalment_per_sequence'),
         ),
         migrations.AddConstraint(
-            model_name="scheduleinstalment",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("amount_due_minor__gte", 0)), name="instalment_due_not_negative"
-            ),
+            model_name='scheduleinstalment',
+            constraint=models.CheckConstraint(condition=models.Q(('amount_due_minor__gte', 0)), name='instalment_due_not_negative'),
         ),
         migrations.AddConstraint(
-            model_name="waterfallsetting",
-            constraint=models.UniqueConstraint(
-                fields=("client", "product"), name="one_waterfall_per_product"
-            ),
+            model_name='waterfallsetting',
+            constraint=models.UniqueConstraint(fields=('client', 'product'), name='one_waterfall_per_product'),
         ),
     ]

@@ -5,51 +5,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("accounts", "0001_initial"),
+        ('accounts', '0001_initial'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="buckethistory",
-            name="agreement",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="bucket_history",
-                to="accounts.agreement",
-            ),
+            model_name='buckethistory',
+            name='agreement',
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='bucket_history', to='accounts.agreement'),
         ),
         migrations.AlterField(
-            model_name="ledgerentry",
-            name="agreement",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="entries",
-                to="accounts.agreement",
-            ),
+            model_name='ledgerentry',
+            name='agreement',
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='accounts.agreement'),
         ),
         migrations.AlterField(
-            model_name="paymentallocation",
-            name="instalment",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="accounts.scheduleinstalment",
-            ),
+            model_name='paymentallocation',
+            name='instalment',
+            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.scheduleinstalment'),
         ),
         migrations.AlterField(
-            model_name="scheduleinstalment",
-            name="agreement",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="instalments",
-                to="accounts.agreement",
-            ),
+            model_name='scheduleinstalment',
+            name='agreement',
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='instalments', to='accounts.agreement'),
         ),
     ]

@@ -4,14 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("accounts", "0003_ledger_append_only"),
-        ("clients", "0001_initial"),
+        ('accounts', '0003_ledger_append_only'),
+        ('clients', '0001_initial'),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name="ledgerentry",
-            index=models.Index(fields=["client", "posted_on"], name="entry_client_posted"),
+            model_name='ledgerentry',
+            index=models.Index(fields=['client', 'posted_on'], name='entry_client_posted'),
         ),
     ]

@@ -4,14 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("accounts", "0005_thirdparty_guarantor"),
-        ("clients", "0001_initial"),
+        ('accounts', '0005_thirdparty_guarantor'),
+        ('clients', '0001_initial'),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name="customer",
-            index=models.Index(fields=["reference"], name="customer_reference"),
+            model_name='customer',
+            index=models.Index(fields=['reference'], name='customer_reference'),
         ),
     ]

@@ -4,26 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("accounts", "0006_customer_reference_index"),
-        ("clients", "0001_initial"),
+        ('accounts', '0006_customer_reference_index'),
+        ('clients', '0001_initial'),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name="ledgerentry",
-            index=models.Index(
-                condition=models.Q(("kind", "fee")),
-                fields=["agreement", "posted_on", "id"],
-                name="entry_fee_agreement_posted",
-            ),
+            model_name='ledgerentry',
+            index=models.Index(condition=models.Q(('kind', 'fee')), fields=['agreement', 'posted_on', 'id'], name='entry_fee_agreement_posted'),
         ),
         migrations.AddIndex(
-            model_name="scheduleinstalment",
-            index=models.Index(
-                condition=models.Q(("amount_paid_minor__lt", models.F("amount_due_minor"))),
-                fields=["agreement", "due_on", "sequence"],
-                name="instalment_open_agreement_due",
-            ),
+            model_name='scheduleinstalment',
+            index=models.Index(condition=models.Q(('amount_paid_minor__lt', models.F('amount_due_minor'))), fields=['agreement', 'due_on', 'sequence'], name='instalment_open_agreement_due'),
         ),
     ]
